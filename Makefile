@@ -1,0 +1,52 @@
+# plan-executor: every target bootstraps .venv from the lock files on first use.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+RUN_EVENT ?= events/mixed-sell-and-buy.json
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): requirements-dev.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip==24.3.1
+	$(BIN)/python -m pip install --quiet --no-deps -r requirements-dev.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	@touch $(STAMP)
+
+.PHONY: venv
+venv: $(STAMP) ## create .venv from the pinned lock files
+
+.PHONY: test
+test: $(STAMP) ## run the whole test suite
+	$(BIN)/pytest -q
+
+.PHONY: lint
+lint: $(STAMP) ## ruff, mypy --strict on src/, and the layering contract
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy src
+	$(BIN)/lint-imports
+
+.PHONY: run
+run: $(STAMP) ## the local demo: check every saved event (dry run)
+	$(BIN)/plan-executor check events/*.json
+
+.PHONY: schemas
+schemas: $(STAMP) ## regenerate the JSON Schema files in schemas/
+	$(BIN)/plan-executor schemas --out schemas
+
+.PHONY: lock
+lock: ## re-resolve the lock files (needs uv: pip install uv)
+	uv pip compile pyproject.toml --python-version 3.11 --no-header --annotation-style line -o requirements.lock
+	uv pip compile pyproject.toml --extra dev --python-version 3.11 --no-header --annotation-style line -o requirements-dev.lock
+
+.PHONY: clean
+clean: ## remove the virtual environment and caches
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis build dist

@@ -1,0 +1,1 @@
+"""plan-executor: executes rebalance plans against Alpaca, at most once per plan."""
