@@ -1,0 +1,274 @@
+"""The venue's order book in simulated time: admission, acks, fills, cancels, expiry.
+
+`run_until(t)` replays everything due up to t in time order (scheduled acks, cancels and
+expiries, and a matching pass at every market step while orders are working), so the outcome
+depends only on the seed and the calls made, not on how often anyone looks.
+"""
+
+import heapq
+import random
+import uuid
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from alpaca_sim.account import Account
+from alpaca_sim.admission import Admission, Book, admit
+from alpaca_sim.errors import SimError
+from alpaca_sim.market import Market, Quote
+from alpaca_sim.matching import (
+    Execution,
+    fills_completely,
+    find_execution,
+    is_complete,
+    race_winning_execution,
+)
+from alpaca_sim.orders import EXECUTABLE, Fill, OrderEvent, OrderStatus, SimOrder, next_transition
+from alpaca_sim.rules import OrderRequest, check_cancelable
+from alpaca_sim.scenario import Scenario
+from alpaca_sim.wire import Json, trade_update
+
+TradeUpdate = Json
+E = OrderEvent
+S = OrderStatus
+_EXPIRABLE = frozenset({S.ACCEPTED, S.PENDING_NEW, S.NEW, S.PARTIALLY_FILLED, S.DONE_FOR_DAY})
+
+
+class Due(StrEnum):
+    ACK = "ack"
+    MATCH = "match"
+    CANCEL = "cancel"
+    EXPIRE = "expire"
+
+
+class Engine:
+    def __init__(self, scenario: Scenario, seed: int, now: datetime) -> None:
+        # Simulation randomness, not security: seeded so that runs are reproducible.
+        master = random.Random(seed)  # noqa: S311
+        self._ids = random.Random(master.getrandbits(64))  # noqa: S311
+        self.scenario = scenario
+        self.calendar = scenario.clock.calendar()
+        self.market = Market(scenario, master, now, self.calendar)
+        self.account = Account(scenario.cash, scenario.positions)
+        self.orders: dict[str, SimOrder] = {}
+        self.client_order_ids: dict[str, str] = {}
+        self.fills: list[Fill] = []
+        self.outbox: list[TradeUpdate] = []
+        self.history: list[TradeUpdate] = []
+        self.cursor = now
+        self.ack_latency = timedelta(milliseconds=scenario.latency.ack_ms)
+        self.fill_latency = timedelta(milliseconds=scenario.latency.fill_ms)
+        self.race_armed = False  # the next cancel (on race_symbol, or any) loses to a fill
+        self.race_symbol: str | None = None
+        self.reject_next: tuple[int, int | None, str] | None = None
+        self._agenda: list[tuple[datetime, int, Due, str]] = []
+        self._open: dict[str, SimOrder] = {}  # orders not yet terminal, in arrival order
+        self._seq = 0
+
+    def new_id(self) -> str:
+        return str(uuid.UUID(int=self._ids.getrandbits(128), version=4))
+
+    # ----- time -----
+
+    def run_until(self, now: datetime) -> None:
+        while True:
+            due = self._agenda[0][0] if self._agenda and self._agenda[0][0] <= now else None
+            step = self._next_matching_step(now)
+            if due is None and step is None:
+                break
+            if due is not None and (step is None or due <= step):
+                at, _, kind, order_id = heapq.heappop(self._agenda)
+                self.cursor = max(self.cursor, at)
+                self._handle(kind, self.orders[order_id], at)
+            elif step is not None:
+                self.cursor = step
+                for order in list(self._open.values()):
+                    if self._working(order, step):
+                        self._try_match(order, step)
+        self.cursor = max(self.cursor, now)
+
+    def quote_changed(self, symbol: str) -> None:
+        """A scripted quote or a halt change is market news: working orders see it at once."""
+        at = self.cursor
+        for order in list(self._open.values()):
+            if order.symbol == symbol and self._working(order, at):
+                self._try_match(order, at)
+
+    def _next_matching_step(self, now: datetime) -> datetime | None:
+        if not any(self._working(o, self.cursor) for o in self._open.values()):
+            return None
+        step = self.market.next_step_time(self.cursor)
+        return step if step <= now else None
+
+    def _working(self, order: SimOrder, at: datetime) -> bool:
+        eligible = order.eligible_at
+        return order.status in EXECUTABLE and eligible is not None and eligible <= at
+
+    def _schedule(self, at: datetime, kind: Due, order: SimOrder) -> None:
+        self._seq += 1
+        heapq.heappush(self._agenda, (at, self._seq, kind, order.id))
+
+    def _handle(self, kind: Due, order: SimOrder, at: datetime) -> None:
+        if kind is Due.ACK and order.status in {S.ACCEPTED, S.PENDING_NEW}:
+            self._acknowledge(order, at)
+        elif kind is Due.MATCH and order.status in EXECUTABLE:
+            self._first_match(order, at)
+        elif kind in {Due.CANCEL, Due.EXPIRE} and order.status is S.PENDING_CANCEL:
+            self._move(order, E.CANCELED, at)  # a cancel still pending at the close completes
+        elif kind is Due.EXPIRE and order.status in _EXPIRABLE:
+            self._move(order, E.EXPIRED, at)
+
+    def _move(
+        self, order: SimOrder, event: OrderEvent, at: datetime, fill: Fill | None = None
+    ) -> None:
+        """Apply one table transition and emit its trade update."""
+        transition = order.apply(event, at)
+        if not order.is_open:
+            self._open.pop(order.id, None)
+        self._publish(trade_update(transition.update, order, at, fill))
+
+    def _publish(self, update: TradeUpdate) -> None:
+        self.outbox.append(update)
+        self.history.append(update)
+
+    # ----- order entry -----
+
+    def place(self, request: OrderRequest, *, replacing: SimOrder | None = None) -> SimOrder:
+        at = self.cursor
+        self._raise_injected_rejection()
+        admission = admit(self._book(), request, at, replacing=replacing)
+        reject_on_ack = self.reject_next is not None
+        self.reject_next = None
+        if replacing is not None:
+            self._move(replacing, E.REPLACE_REQUESTED, at)
+        order = self._create(admission, at, reject_on_ack, replacing)
+        if replacing is not None:
+            replacing.replaced_by = order.id
+            self._move(replacing, E.REPLACED, at)
+        self.run_until(at)
+        return order
+
+    def _raise_injected_rejection(self) -> None:
+        """An injected error status refuses the next order outright; a 2xx one lets it be
+        accepted and rejects it on acknowledgement."""
+        if self.reject_next is not None and self.reject_next[0] >= 400:
+            status, code, message = self.reject_next
+            self.reject_next = None
+            raise SimError(status, code, message)
+
+    def _book(self) -> Book:
+        return Book(
+            self.account,
+            self.orders.values(),
+            self.client_order_ids,
+            self.scenario.assets,
+            self.market,
+            self.scenario.collar_pct,
+        )
+
+    def _create(
+        self, admission: Admission, at: datetime, reject_on_ack: bool, replaces: SimOrder | None
+    ) -> SimOrder:
+        request = admission.request
+        in_session = self.calendar.is_open(at)
+        birth = next_transition(
+            None, E.RECEIVED_IN_SESSION if in_session else E.RECEIVED_OUT_OF_SESSION
+        )
+        self._seq += 1
+        order = SimOrder(
+            id=self.new_id(),
+            seq=self._seq,
+            client_order_id=request.client_order_id or self.new_id(),
+            symbol=request.symbol,
+            asset_id=admission.asset.asset_id,
+            side=request.side,
+            order_type=request.order_type,
+            time_in_force=request.time_in_force,
+            qty=request.qty,
+            notional=request.notional,
+            limit_price=request.limit_price,
+            collar_price=admission.collar,
+            extended_hours=request.extended_hours,
+            created_at=at,
+            status=birth.to,
+            sell_hold_qty=admission.sell_hold_qty,
+            replaces=None if replaces is None else replaces.id,
+            reject_on_ack=reject_on_ack,
+        )
+        self.orders[order.id] = order
+        self.client_order_ids[order.client_order_id] = order.id
+        self._open[order.id] = order
+        self._publish(trade_update(birth.update, order, at, None))
+        ack_at = at + self.ack_latency
+        if not self.calendar.is_open(ack_at):
+            ack_at = self.calendar.next_open(ack_at)  # routed when the session opens
+        self._schedule(ack_at, Due.ACK, order)
+        if order.time_in_force == "day":
+            order.expires_at = self.calendar.close_for(ack_at)
+            self._schedule(order.expires_at, Due.EXPIRE, order)
+        return order
+
+    def _acknowledge(self, order: SimOrder, at: datetime) -> None:
+        if order.reject_on_ack:
+            self._move(order, E.REJECTED, at)
+            return
+        self._move(order, E.ACKNOWLEDGED, at)
+        order.eligible_at = at + self.fill_latency
+        if self.fill_latency:
+            self._schedule(order.eligible_at, Due.MATCH, order)
+        else:
+            self._first_match(order, at)
+
+    # ----- matching -----
+
+    def _first_match(self, order: SimOrder, at: datetime) -> None:
+        """The order's first chance to execute; IOC/FOK leftovers are canceled here."""
+        if order.time_in_force == "fok":
+            found = self._find(order, at)
+            if found is None or not fills_completely(order, found[1]):
+                self._move(order, E.CANCELED, at)
+                return
+        self._try_match(order, at)
+        if order.time_in_force in {"ioc", "fok"} and order.status in {S.NEW, S.PARTIALLY_FILLED}:
+            self._move(order, E.CANCELED, at)
+
+    def _find(self, order: SimOrder, at: datetime) -> tuple[Quote, Execution] | None:
+        if not self.calendar.is_open(at):
+            return None
+        whole = not self.scenario.assets[order.symbol].fractionable
+        return find_execution(order, self.market, at, whole_shares=whole)
+
+    def _try_match(self, order: SimOrder, at: datetime) -> None:
+        found = self._find(order, at)
+        if found is not None:
+            quote, execution = found
+            self.market.take(quote, order.side, execution.qty)
+            self._execute(order, execution, at)
+
+    def _execute(self, order: SimOrder, execution: Execution, at: datetime) -> None:
+        price, qty = execution.price, execution.qty
+        position = self.account.apply_fill(order.symbol, order.side, qty, price)
+        fill = Fill(self.new_id(), order.id, order.symbol, order.side, price, qty, at, position)
+        order.fills.append(fill)
+        self.fills.append(fill)
+        event = E.FILLED if is_complete(order, price) else E.PARTIALLY_FILLED
+        self._move(order, event, at, fill)
+
+    # ----- cancel -----
+
+    def cancel(self, order: SimOrder) -> None:
+        """Request a cancel (asynchronous, like Alpaca: confirmed after the ack latency)."""
+        at = self.cursor
+        check_cancelable(order)
+        if order.status is S.PENDING_CANCEL:
+            return
+        was_live = order.status in {S.NEW, S.PARTIALLY_FILLED}
+        self._move(order, E.CANCEL_REQUESTED, at)
+        if was_live and self.race_armed and self.race_symbol in {None, order.symbol}:
+            execution = race_winning_execution(order, self.market.quote(order.symbol, at))
+            if execution is not None:
+                self.race_armed = False
+                self._execute(order, execution, at)
+                self._move(order, E.CANCEL_REJECTED, at)
+                return
+        self._schedule(at + self.ack_latency, Due.CANCEL, order)
+        self.run_until(at)

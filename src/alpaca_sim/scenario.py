@@ -1,0 +1,260 @@
+"""Scenarios: the starting account, assets and market parameters of a simulated venue."""
+
+import importlib
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+
+from alpaca_sim.clock import require_aware
+from alpaca_sim.decimals import Dollars, Price, Shares, to_decimal
+from alpaca_sim.errors import SimError, bad_request
+from alpaca_sim.session import SessionCalendar
+
+_EXCHANGES = frozenset({"AMEX", "ARCA", "BATS", "NYSE", "NASDAQ", "NYSEARCA", "OTC"})
+
+
+@dataclass(frozen=True)
+class AssetSpec:
+    symbol: str
+    asset_id: str
+    name: str
+    exchange: str
+    status: str = "active"
+    tradable: bool = True
+    fractionable: bool = True
+    marginable: bool = True
+    shortable: bool = True
+    easy_to_borrow: bool = True
+
+
+@dataclass(frozen=True)
+class PositionSpec:
+    qty: Shares
+    avg_entry_price: Price
+
+
+@dataclass(frozen=True)
+class ClockSpec:
+    start: datetime
+    session_open: time
+    session_close: time
+    display_offset: timedelta
+    holidays: frozenset[date] = field(default_factory=frozenset)
+
+    def calendar(self) -> SessionCalendar:
+        return SessionCalendar(
+            self.session_open, self.session_close, self.display_offset, self.holidays
+        )
+
+
+@dataclass(frozen=True)
+class LatencySpec:
+    ack_ms: float = 0.0
+    fill_ms: float = 0.0
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    cash: Dollars
+    positions: Mapping[str, PositionSpec]
+    assets: Mapping[str, AssetSpec]
+    prices: Mapping[str, Price]
+    spreads: Mapping[str, Decimal]  # basis points of the mid
+    volatility: Mapping[str, Decimal]  # annualised, e.g. 0.30
+    sizes: Mapping[str, int]  # typical displayed size per side, in shares
+    clock: ClockSpec
+    latency: LatencySpec
+    rate_limit_per_min: int = 200
+    rate_limit_enabled: bool = True
+    account_type: str = "cash"
+    api_key: str = "sim-key"
+    api_secret: str = "sim-secret"  # noqa: S105 - a local simulator's default credential
+    account_id: str = "5f0c7e1a-9b1d-4e55-8a3a-2b6f1c0d9e01"
+    account_number: str = "PA3SIM000001"
+    step_seconds: float = 1.0
+    stale_after_seconds: float = 5.0
+    collar_pct: Decimal = Decimal(2)
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    source = Path(path)
+    text = source.read_text(encoding="utf-8")
+    if source.suffix.lower() in {".yaml", ".yml"}:
+        try:
+            yaml = importlib.import_module("yaml")
+        except ImportError as exc:
+            raise bad_request("invalid scenario: YAML needs PyYAML installed") from exc
+        data = yaml.safe_load(text)
+    else:
+        data = json.loads(text)
+    if not isinstance(data, Mapping):
+        raise bad_request("invalid scenario: the document must be an object")
+    return scenario_from_dict(data)
+
+
+def default_scenario() -> Scenario:
+    text = resources.files("alpaca_sim").joinpath("scenarios/default.json").read_text("utf-8")
+    return scenario_from_dict(json.loads(text))
+
+
+def scenario_from_dict(d: Mapping[str, object]) -> Scenario:
+    """Build a Scenario from its JSON shape (see scenarios/default.json); raises SimError 422."""
+    try:
+        return _parse(d)
+    except SimError:
+        raise
+    except (ValueError, TypeError, KeyError) as exc:
+        raise bad_request(f"invalid scenario: {exc}") from exc
+
+
+def _parse(d: Mapping[str, object]) -> Scenario:
+    scenario = _build(d)
+    if scenario.stale_after_seconds < scenario.step_seconds:
+        raise ValueError("market.stale_after_seconds must be >= market.step_seconds")
+    return scenario
+
+
+def _build(d: Mapping[str, object]) -> Scenario:
+    account = _section(d, "account")
+    auth = _section(d, "auth")
+    market = _section(d, "market")
+    latency = _section(d, "latency")
+    rate_limit = _section(d, "rate_limit")
+    symbols = _section(d, "symbols", required=True)
+    specs = {symbol: _section(symbols, symbol, required=True) for symbol in symbols}
+    if account.get("type", "cash") != "cash":
+        raise ValueError("only cash accounts are simulated")
+    return Scenario(
+        name=str(d.get("name", "custom")),
+        cash=Dollars(to_decimal(account.get("cash", "0"))),
+        positions=_positions(_section(d, "positions"), specs),
+        assets={s: _asset(s, spec) for s, spec in specs.items()},
+        prices={s: _positive(spec, "price") for s, spec in specs.items()},
+        spreads={s: to_decimal(spec.get("spread_bps", "2")) for s, spec in specs.items()},
+        volatility={s: to_decimal(spec.get("volatility", "0.3")) for s, spec in specs.items()},
+        sizes={s: _positive_int(spec, "size", 300) for s, spec in specs.items()},
+        clock=_clock(_section(d, "clock", required=True)),
+        latency=LatencySpec(
+            ack_ms=_non_negative(latency, "ack_ms"), fill_ms=_non_negative(latency, "fill_ms")
+        ),
+        rate_limit_per_min=int(str(rate_limit.get("per_minute", 200))),
+        rate_limit_enabled=_bool(rate_limit, "enabled", default=True),
+        api_key=str(auth.get("api_key", Scenario.api_key)),
+        api_secret=str(auth.get("api_secret", Scenario.api_secret)),
+        account_id=str(account.get("id", Scenario.account_id)),
+        account_number=str(account.get("account_number", Scenario.account_number)),
+        step_seconds=_positive_float(market, "step_seconds", 1.0),
+        stale_after_seconds=float(str(market.get("stale_after_seconds", 5.0))),
+        collar_pct=to_decimal(market.get("collar_pct", "2")),
+    )
+
+
+def _section(d: Mapping[str, object], key: str, *, required: bool = False) -> Mapping[str, object]:
+    value = d.get(key)
+    if value is None and not required:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ValueError(f"{key!r} must be an object")
+    return value
+
+
+def _bool(d: Mapping[str, object], key: str, *, default: bool) -> bool:
+    value = d.get(key, default)
+    if not isinstance(value, bool):
+        raise ValueError(f"{key!r} must be true or false")
+    return value
+
+
+def _positive(d: Mapping[str, object], key: str) -> Price:
+    value = to_decimal(d[key])
+    if value <= 0:
+        raise ValueError(f"{key!r} must be > 0")
+    return Price(value)
+
+
+def _positive_int(d: Mapping[str, object], key: str, default: int) -> int:
+    value = int(str(d.get(key, default)))
+    if value <= 0:
+        raise ValueError(f"{key!r} must be > 0")
+    return value
+
+
+def _positive_float(d: Mapping[str, object], key: str, default: float) -> float:
+    value = float(str(d.get(key, default)))
+    if value <= 0:
+        raise ValueError(f"{key!r} must be > 0")
+    return value
+
+
+def _non_negative(d: Mapping[str, object], key: str) -> float:
+    value = float(str(d.get(key, 0)))
+    if value < 0:
+        raise ValueError(f"{key!r} must be >= 0")
+    return value
+
+
+def _asset(symbol: str, spec: Mapping[str, object]) -> AssetSpec:
+    exchange = str(spec.get("exchange", "NASDAQ"))
+    if exchange not in _EXCHANGES:
+        raise ValueError(f"{symbol}: unknown exchange {exchange!r}")
+    status = str(spec.get("status", "active"))
+    if status not in {"active", "inactive"}:
+        raise ValueError(f"{symbol}: status must be active or inactive")
+    return AssetSpec(
+        symbol=symbol,
+        asset_id=str(spec.get("asset_id", "")) or _derived_asset_id(symbol),
+        name=str(spec.get("name", symbol)),
+        exchange=exchange,
+        status=status,
+        tradable=_bool(spec, "tradable", default=True),
+        fractionable=_bool(spec, "fractionable", default=True),
+        marginable=_bool(spec, "marginable", default=True),
+        shortable=_bool(spec, "shortable", default=True),
+        easy_to_borrow=_bool(spec, "easy_to_borrow", default=True),
+    )
+
+
+def _derived_asset_id(symbol: str) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"alpaca-sim/asset/{symbol}"))
+
+
+def _positions(
+    d: Mapping[str, object], specs: Mapping[str, Mapping[str, object]]
+) -> dict[str, PositionSpec]:
+    positions: dict[str, PositionSpec] = {}
+    for symbol in d:
+        if symbol not in specs:
+            raise ValueError(f"position in unknown symbol {symbol!r}")
+        spec = _section(d, symbol, required=True)
+        qty = to_decimal(spec["qty"])
+        if qty <= 0:
+            raise ValueError(f"{symbol}: position qty must be > 0 (long only)")
+        entry = spec.get("avg_entry_price", specs[symbol]["price"])
+        positions[symbol] = PositionSpec(Shares(qty), Price(to_decimal(entry)))
+    return positions
+
+
+def _clock(d: Mapping[str, object]) -> ClockSpec:
+    start = require_aware(datetime.fromisoformat(str(d["start"])))
+    holidays = d.get("holidays", [])
+    if not isinstance(holidays, list):
+        raise ValueError("'holidays' must be a list of dates")
+    return ClockSpec(
+        start=start,
+        session_open=time.fromisoformat(str(d.get("session_open_utc", "14:30"))),
+        session_close=time.fromisoformat(str(d.get("session_close_utc", "21:00"))),
+        display_offset=_offset(str(d.get("display_utc_offset", "-05:00"))),
+        holidays=frozenset(date.fromisoformat(str(day)) for day in holidays),
+    )
+
+
+def _offset(text: str) -> timedelta:
+    sign = -1 if text.startswith("-") else 1
+    hours, minutes = text.lstrip("+-").split(":")
+    return sign * timedelta(hours=int(hours), minutes=int(minutes))

@@ -1,0 +1,294 @@
+"""The simulated Alpaca venue: the one facade the HTTP layer and tests talk to.
+
+Every public method first brings the book up to `clock.now()` (tick), then acts; trade updates
+are delivered to subscribers, in order, once the state they describe is complete.
+"""
+
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import timedelta
+from decimal import Decimal
+
+from alpaca_sim.clock import SimClock
+from alpaca_sim.decimals import Dollars
+from alpaca_sim.engine import Engine, TradeUpdate
+from alpaca_sim.errors import BAD_REQUEST, SimError, bad_request, not_found
+from alpaca_sim.inputs import closing_qty, scripted_price, scripted_size
+from alpaca_sim.orders import SimOrder
+from alpaca_sim.rules import (
+    OrderRequest,
+    parse_order_id,
+    parse_order_request,
+    parse_replace_request,
+    replacement_request,
+)
+from alpaca_sim.scenario import AssetSpec, Scenario
+from alpaca_sim.views import account_view, positions_view, select_orders, state_view
+from alpaca_sim.wire import Json, asset_wire, clock_wire, order_wire, quote_wire
+
+__all__ = ["TradeUpdate", "Venue"]
+
+Listener = Callable[[TradeUpdate], None]
+_FEEDS = frozenset({"iex", "sip", "delayed_sip", "otc", "boats", "overnight"})
+
+
+class Venue:
+    def __init__(self, scenario: Scenario, *, seed: int, clock: SimClock | None = None) -> None:
+        self.clock = clock if clock is not None else SimClock(scenario.clock.start)
+        self._listeners: list[Listener] = []
+        self._start(scenario, seed)
+
+    def _start(self, scenario: Scenario, seed: int) -> None:
+        self._seed = seed
+        self._engine = Engine(scenario, seed, self.clock.now())
+        account = self._engine.account
+        self._last_equity = Dollars(account.cash + account.long_market_value(scenario.prices))
+
+    def reset(self, scenario: Scenario, *, seed: int | None = None) -> None:
+        """Start over from `scenario` at its start instant; subscribers stay subscribed."""
+        self.clock.set(scenario.clock.start)
+        self._start(scenario, self._seed if seed is None else seed)
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def tick(self) -> None:
+        with self._op():
+            pass
+
+    @contextmanager
+    def _op(self) -> Iterator[Engine]:
+        engine = self._engine
+        try:
+            engine.run_until(self.clock.now())
+            yield engine
+        finally:
+            self._publish(engine)
+
+    def _publish(self, engine: Engine) -> None:
+        updates, engine.outbox = engine.outbox, []
+        failure: Exception | None = None
+        for update in updates:
+            for listener in list(self._listeners):
+                try:
+                    listener(update)
+                except Exception as exc:  # deliver to every listener, then report
+                    failure = failure or exc
+        if failure is not None:
+            raise failure
+
+    # ----- trading API -----
+
+    def account(self) -> Json:
+        with self._op() as engine:
+            return account_view(engine, engine.cursor, self._last_equity)
+
+    def list_positions(self) -> list[Json]:
+        with self._op() as engine:
+            return positions_view(engine, engine.cursor)
+
+    def get_position(self, symbol_or_asset_id: str) -> Json:
+        with self._op() as engine:
+            symbol = self._held_symbol(symbol_or_asset_id)
+            return positions_view(engine, engine.cursor, [symbol])[0]
+
+    def close_position(
+        self, symbol_or_asset_id: str, *, qty: str | None, percentage: str | None
+    ) -> Json:
+        with self._op() as engine:
+            symbol = self._held_symbol(symbol_or_asset_id)
+            amount = closing_qty(
+                engine.account.position_qty(symbol),
+                fractionable=engine.scenario.assets[symbol].fractionable,
+                qty=qty,
+                percentage=percentage,
+            )
+            request = OrderRequest(
+                symbol, "sell", "market", "day", amount, None, None, False, None, "simple"
+            )
+            return order_wire(engine.place(request))
+
+    def list_orders(
+        self,
+        *,
+        status: str = "open",
+        limit: int = 50,
+        after: str | None = None,
+        until: str | None = None,
+        direction: str = "desc",
+        nested: bool = False,
+        side: str | None = None,
+        symbols: list[str] | None = None,
+    ) -> list[Json]:
+        with self._op() as engine:
+            chosen = select_orders(
+                engine.orders.values(),
+                status=status,
+                limit=limit,
+                after=after,
+                until=until,
+                direction=direction,
+                side=side,
+                symbols=symbols,
+            )
+            return [order_wire(o) for o in chosen]
+
+    def submit_order(self, body: Mapping[str, object]) -> Json:
+        with self._op() as engine:
+            return order_wire(engine.place(parse_order_request(body)))
+
+    def get_order(self, order_id: str, *, nested: bool = False) -> Json:
+        with self._op():
+            return order_wire(self._order(order_id))
+
+    def get_order_by_client_id(self, client_order_id: str) -> Json:
+        with self._op() as engine:
+            order_id = engine.client_order_ids.get(client_order_id)
+            if order_id is None:
+                raise not_found("order not found")
+            return order_wire(engine.orders[order_id])
+
+    def replace_order(self, order_id: str, body: Mapping[str, object]) -> Json:
+        with self._op() as engine:
+            old = self._order(order_id)
+            request = replacement_request(old, parse_replace_request(body))
+            return order_wire(engine.place(request, replacing=old))
+
+    def cancel_order(self, order_id: str) -> None:
+        with self._op() as engine:
+            engine.cancel(self._order(order_id))
+
+    def cancel_all_orders(self) -> list[Json]:
+        with self._op() as engine:
+            results: list[Json] = []
+            for order in [o for o in engine.orders.values() if o.is_open]:
+                try:
+                    engine.cancel(order)
+                    results.append({"id": order.id, "status": 200, "body": order_wire(order)})
+                except SimError as exc:
+                    results.append({"id": order.id, "status": exc.status, "body": exc.body()})
+            return results
+
+    def clock_view(self) -> Json:
+        with self._op() as engine:
+            return clock_wire(engine.cursor, engine.calendar)
+
+    def get_asset(self, symbol_or_asset_id: str) -> Json:
+        with self._op():
+            asset = self._asset(symbol_or_asset_id)
+            if asset is None:
+                raise not_found("asset not found")
+            return asset_wire(asset)
+
+    def latest_quotes(self, symbols: list[str], feed: str | None = None) -> Json:
+        with self._op() as engine:
+            if feed is not None and feed not in _FEEDS:
+                raise SimError(400, BAD_REQUEST, f"invalid feed: {feed}")
+            quotes: Json = {}
+            for raw in symbols:
+                symbol = raw.strip().upper()
+                asset = engine.scenario.assets.get(symbol)
+                if asset is not None:
+                    quote = engine.market.quote(symbol, engine.cursor)
+                    quotes[symbol] = quote_wire(quote, asset.exchange, feed or "iex")
+            return {"quotes": quotes}
+
+    # ----- control -----
+
+    def state(self) -> Json:
+        """Everything, for tests and GET /_sim/state: orders with fills, account, quotes..."""
+        with self._op() as engine:
+            return state_view(engine, seed=self._seed, last_equity=self._last_equity)
+
+    def script_quote(
+        self,
+        symbol: str,
+        *,
+        bid: str | None,
+        ask: str | None,
+        bid_size: str | None = None,
+        ask_size: str | None = None,
+        age_seconds: float = 0.0,
+        hold: bool = True,
+    ) -> None:
+        with self._op() as engine:
+            asset = self._known(symbol)
+            bid_price, ask_price = scripted_price(bid, "bid"), scripted_price(ask, "ask")
+            default_size = Decimal(engine.scenario.sizes[asset.symbol])
+            if age_seconds < 0:
+                raise bad_request("age_seconds must be >= 0")
+            engine.market.script(
+                asset.symbol,
+                bid=bid_price,
+                ask=ask_price,
+                bid_size=scripted_size(bid_size, bid_price, default_size),
+                ask_size=scripted_size(ask_size, ask_price, default_size),
+                age=timedelta(seconds=age_seconds),
+                hold=hold,
+                at=engine.cursor,
+            )
+            engine.quote_changed(asset.symbol)
+
+    def clear_scripted_quote(self, symbol: str) -> None:
+        with self._op() as engine:
+            name = self._known(symbol).symbol
+            engine.market.clear_script(name)
+            engine.quote_changed(name)
+
+    def set_halted(self, symbol: str, halted: bool) -> None:
+        with self._op() as engine:
+            name = self._known(symbol).symbol
+            if halted:
+                engine.market.halt(name, engine.cursor)
+            else:
+                engine.market.resume(name)
+                engine.quote_changed(name)
+
+    def set_latency(self, *, ack_ms: float, fill_ms: float) -> None:
+        with self._op() as engine:
+            if ack_ms < 0 or fill_ms < 0:
+                raise bad_request("latencies must be >= 0")
+            engine.ack_latency = timedelta(milliseconds=ack_ms)
+            engine.fill_latency = timedelta(milliseconds=fill_ms)
+
+    def race_fill_on_next_cancel(self, symbol: str | None = None) -> None:
+        with self._op() as engine:
+            engine.race_armed = True
+            engine.race_symbol = None if symbol is None else self._known(symbol).symbol
+
+    def reject_next_order(self, status: int, code: int | None, message: str) -> None:
+        with self._op() as engine:
+            engine.reject_next = (status, code, message)
+
+    # ----- lookups -----
+
+    def _order(self, order_id: str) -> SimOrder:
+        order = self._engine.orders.get(parse_order_id(order_id))
+        if order is None:
+            raise not_found("order not found")
+        return order
+
+    def _asset(self, symbol_or_asset_id: str) -> AssetSpec | None:
+        assets = self._engine.scenario.assets
+        by_symbol = assets.get(symbol_or_asset_id.strip().upper())
+        if by_symbol is not None:
+            return by_symbol
+        return next((a for a in assets.values() if a.asset_id == symbol_or_asset_id), None)
+
+    def _known(self, symbol: str) -> AssetSpec:
+        asset = self._asset(symbol)
+        if asset is None:
+            raise not_found("asset not found")
+        return asset
+
+    def _held_symbol(self, symbol_or_asset_id: str) -> str:
+        asset = self._asset(symbol_or_asset_id)
+        if asset is None or asset.symbol not in self._engine.account.holdings:
+            raise not_found("position does not exist")
+        return asset.symbol

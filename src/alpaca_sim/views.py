@@ -1,0 +1,140 @@
+"""Read-only views of the engine in Alpaca's JSON shapes: account, positions, order lists."""
+
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+
+from alpaca_sim.account import buying_power, held_for_sells
+from alpaca_sim.decimals import Dollars, Price, Shares
+from alpaca_sim.engine import Engine
+from alpaca_sim.errors import bad_request
+from alpaca_sim.orders import SimOrder
+from alpaca_sim.wire import (
+    Json,
+    account_wire,
+    clock_wire,
+    fill_wire,
+    iso,
+    order_wire,
+    position_wire,
+    quote_wire,
+)
+
+MAX_ORDER_LIST = 500
+_ACCOUNT_CREATED = datetime(2024, 1, 2, 14, 30, tzinfo=UTC)
+
+
+def mark_price(engine: Engine, symbol: str, at: datetime) -> Price:
+    """Positions are valued at the mid of the latest usable quote."""
+    return engine.market.last_good_quote(symbol, at).mid
+
+
+def marks(engine: Engine, at: datetime) -> dict[str, Price]:
+    return {symbol: mark_price(engine, symbol, at) for symbol in engine.account.holdings}
+
+
+def account_view(engine: Engine, at: datetime, last_equity: Dollars) -> Json:
+    open_orders = [o for o in engine.orders.values() if o.is_open]
+    scenario = engine.scenario
+    return account_wire(
+        account_id=scenario.account_id,
+        account_number=scenario.account_number,
+        created_at=_ACCOUNT_CREATED,
+        cash=engine.account.cash,
+        buying_power=buying_power(engine.account.cash, open_orders),
+        long_market_value=engine.account.long_market_value(marks(engine, at)),
+        last_equity=last_equity,
+        as_of=at,
+    )
+
+
+def positions_view(
+    engine: Engine, at: datetime, symbols: Iterable[str] | None = None
+) -> list[Json]:
+    wanted = sorted(engine.account.holdings) if symbols is None else list(symbols)
+    views: list[Json] = []
+    for symbol in wanted:
+        holding = engine.account.holdings[symbol]
+        held, _ = held_for_sells(engine.orders.values(), symbol)
+        views.append(
+            position_wire(
+                engine.scenario.assets[symbol],
+                holding,
+                mark_price(engine, symbol, at),
+                engine.scenario.prices[symbol],
+                Shares(holding.qty - held),
+            )
+        )
+    return views
+
+
+def select_orders(
+    orders: Iterable[SimOrder],
+    *,
+    status: str,
+    limit: int,
+    after: str | None,
+    until: str | None,
+    direction: str,
+    side: str | None,
+    symbols: list[str] | None,
+) -> list[SimOrder]:
+    """GET /v2/orders filtering: after/until are exclusive bounds on submission time."""
+    if status not in {"open", "closed", "all"}:
+        raise bad_request(f"invalid status: {status}")
+    if direction not in {"asc", "desc"}:
+        raise bad_request(f"invalid direction: {direction}")
+    if limit <= 0:
+        raise bad_request("limit must be > 0")
+    if side is not None and side not in {"buy", "sell"}:
+        raise bad_request(f"invalid side: {side}")
+    lower, upper = _instant(after, "after"), _instant(until, "until")
+    wanted = None if not symbols else {s.strip().upper() for s in symbols}
+    chosen = [
+        o
+        for o in orders
+        if (status == "all" or (status == "open") == o.is_open)
+        and (lower is None or o.created_at > lower)
+        and (upper is None or o.created_at < upper)
+        and (side is None or o.side == side)
+        and (wanted is None or o.symbol in wanted)
+    ]
+    chosen.sort(key=lambda o: (o.created_at, o.seq), reverse=direction == "desc")
+    return chosen[: min(limit, MAX_ORDER_LIST)]
+
+
+def _instant(text: str | None, name: str) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise bad_request(f"invalid {name}: {text}") from exc
+    # alpaca-py renders naive datetimes without an offset; Alpaca reads them as UTC.
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
+
+
+def state_view(engine: Engine, *, seed: int, last_equity: Dollars) -> Json:
+    at = engine.cursor
+    orders = sorted(engine.orders.values(), key=lambda o: o.seq)
+    assets = engine.scenario.assets
+    return {
+        "seed": seed,
+        "scenario": engine.scenario.name,
+        "now": iso(at),
+        "clock": clock_wire(at, engine.calendar),
+        "account": account_view(engine, at, last_equity),
+        "positions": positions_view(engine, at),
+        "orders": [{**order_wire(o), "fills": [fill_wire(f) for f in o.fills]} for o in orders],
+        "fills": [fill_wire(f) for f in engine.fills],
+        "quotes": {
+            s: quote_wire(engine.market.quote(s, at), assets[s].exchange, "sip")
+            for s in engine.market.symbols
+        },
+        "halted": engine.market.halted_symbols(),
+        "scripted": engine.market.scripted_symbols(),
+        "latency": {
+            "ack_ms": engine.ack_latency / timedelta(milliseconds=1),
+            "fill_ms": engine.fill_latency / timedelta(milliseconds=1),
+        },
+        "trade_updates": list(engine.history),
+    }
