@@ -1,0 +1,194 @@
+"""The `ExecutionResult` event detail: what happened to a plan, item by item.
+
+Every Decimal serialises to JSON as a fixed-point string, so no float ever appears downstream,
+and a result read back from its JSON equals the original digit for digit.
+"""
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Annotated, Self
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, model_validator
+
+from plan_executor.domain.enums import (
+    Action,
+    ChildOrderStatus,
+    ExecutionStatus,
+    ItemStatus,
+    OrderType,
+    Side,
+    TradingMode,
+)
+from plan_executor.domain.identifiers import StrategyId, Symbol, TraceId
+from plan_executor.domain.ledger_keys import AttemptToken
+from plan_executor.domain.money import ZERO, Bps, Dollars, Price, Shares
+from plan_executor.domain.wire_values import (
+    RECORD_LIMITS,
+    DecimalField,
+    NonNegativeInt,
+    UtcTimestamp,
+)
+
+RESULT_SCHEMA_VERSION = "1.0"
+MAX_REASON_CHARS = 1000
+
+OUTPUT_MODEL_CONFIG = ConfigDict(frozen=True, extra="forbid")
+
+Notional = Annotated[Dollars, DecimalField(ge=ZERO, limits=RECORD_LIMITS)]
+Quantity = Annotated[Shares, DecimalField(ge=ZERO, limits=RECORD_LIMITS)]
+QuotePrice = Annotated[Price, DecimalField(ge=ZERO, limits=RECORD_LIMITS)]
+TradePrice = Annotated[Price, DecimalField(gt=ZERO, limits=RECORD_LIMITS)]
+SlippageBps = Annotated[Bps, DecimalField(limits=RECORD_LIMITS)]
+Reason = Annotated[str, StringConstraints(max_length=MAX_REASON_CHARS)]
+ClientOrderId = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[!-~]+$")]
+BrokerOrderId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[!-~]+$")]
+ResultPlanId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+BucketName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")]
+ObjectKey = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+
+
+class ArrivalQuote(BaseModel):
+    """The quote an item's execution started from: the benchmark for slippage."""
+
+    model_config = OUTPUT_MODEL_CONFIG
+
+    bid: QuotePrice = Field(description="Best bid, dollars per share.")
+    ask: QuotePrice = Field(description="Best ask, dollars per share.")
+    mid: QuotePrice = Field(description="(bid + ask) / 2: the slippage benchmark.")
+    time: UtcTimestamp = Field(description="Quote time (UTC).")
+
+
+class ChildOrderRecord(BaseModel):
+    """One broker order sent for an item (a re-peg or market fallback is another child)."""
+
+    model_config = OUTPUT_MODEL_CONFIG
+
+    client_order_id: ClientOrderId = Field(description="Our deterministic id for the order.")
+    broker_order_id: BrokerOrderId | None = Field(description="Broker's id; None if never acked.")
+    order_type: OrderType = Field(description="limit or market.")
+    side: Side = Field(description="buy or sell.")
+    qty: Quantity = Field(description="Shares asked for by this child.")
+    limit_price: TradePrice | None = Field(description="None for market orders.")
+    submitted_at: UtcTimestamp | None = Field(description="When it was sent; None if never.")
+    terminal_at: UtcTimestamp | None = Field(description="When it filled/canceled/expired/...")
+    status: ChildOrderStatus = Field(description="Last known broker status.")
+    filled_qty: Quantity = Field(description="Shares filled, as the broker reports.")
+    avg_fill_price: TradePrice | None = Field(description="The broker's; never an estimate.")
+
+
+class OrderResult(BaseModel):
+    """What happened to one plan item."""
+
+    model_config = OUTPUT_MODEL_CONFIG
+
+    symbol: Symbol = Field(description="The plan item's symbol.")
+    action: Action = Field(description="The plan item's action.")
+    planned_notional: Notional = Field(description="|trade_amount| of the plan item.")
+    filled_qty: Quantity = Field(description="Shares filled over all child orders.")
+    avg_fill_price: TradePrice | None = Field(description="Quantity-weighted broker average.")
+    filled_notional: Notional = Field(description="Dollars filled over all child orders.")
+    status: ItemStatus = Field(description="Outcome of the item.")
+    arrival_quote: ArrivalQuote | None = Field(description="None when no usable quote was had.")
+    slippage_bps: SlippageBps | None = Field(
+        description="Average fill vs arrival mid, positive = worse for us on both sides."
+    )
+    repegs: NonNegativeInt = Field(description="Times the limit was moved (cancel + resend).")
+    market_fallback: StrictBool = Field(description="A market order was sent for the remainder.")
+    reason: Reason | None = Field(description="Why skipped, reduced or failed.")
+    strategy_id: StrategyId | None = Field(description="The plan item's strategy_id.")
+    child_orders: tuple[ChildOrderRecord, ...] = Field(description="Every broker order sent.")
+
+
+class ExecutionSummary(BaseModel):
+    """Totals over the items of one execution."""
+
+    model_config = OUTPUT_MODEL_CONFIG
+
+    items: NonNegativeInt = Field(description="Number of order results.")
+    filled: NonNegativeInt = Field(description="Items FILLED.")
+    partially_filled: NonNegativeInt = Field(description="Items PARTIALLY_FILLED.")
+    failed: NonNegativeInt = Field(description="Items FAILED.")
+    skipped: NonNegativeInt = Field(description="Items SKIPPED.")
+    canceled: NonNegativeInt = Field(description="Items CANCELED.")
+    planned_sell_notional: Notional = Field(description="Planned dollars to sell.")
+    filled_sell_notional: Notional = Field(description="Dollars sold.")
+    planned_buy_notional: Notional = Field(description="Planned dollars to buy.")
+    filled_buy_notional: Notional = Field(description="Dollars bought.")
+    implementation_shortfall_bps: SlippageBps | None = Field(
+        description="Notional-weighted slippage vs arrival over filled items."
+    )
+    repegs: NonNegativeInt = Field(description="Re-pegs over all items.")
+    market_fallbacks: NonNegativeInt = Field(description="Items that fell back to market.")
+
+
+class LedgerRef(BaseModel):
+    """Where this attempt's ledger objects were written."""
+
+    model_config = OUTPUT_MODEL_CONFIG
+
+    bucket: BucketName = Field(description="S3 bucket.")
+    keys: tuple[ObjectKey, ...] = Field(description="Object keys (result.json, orders.jsonl).")
+
+
+class ExecutionResult(BaseModel):
+    """Detail of the `ExecutionResult` event: one per plan execution attempt."""
+
+    model_config = OUTPUT_MODEL_CONFIG
+
+    schema_version: str = Field(default=RESULT_SCHEMA_VERSION, description="Result schema.")
+    event_id: TraceId = Field(description="Id of this result event.")
+    correlation_id: TraceId = Field(description="The plan's correlation id ('unknown' if none).")
+    causation_id: TraceId = Field(description="The input EventBridge event id.")
+    plan_id: ResultPlanId = Field(description="The plan's id ('unknown' if it had none).")
+    status: ExecutionStatus = Field(description="Outcome of the plan execution.")
+    reason: Reason | None = Field(description="Why, when not a plain SUCCESS (field and rule).")
+    trading_mode: TradingMode = Field(description="paper, live or simulated.")
+    started_at: UtcTimestamp = Field(description="When this attempt started.")
+    completed_at: UtcTimestamp = Field(description="When this attempt finished.")
+    duration_ms: NonNegativeInt = Field(description="completed_at - started_at.")
+    attempt: AttemptToken = Field(description="This attempt's token (see ledger keys).")
+    orders: tuple[OrderResult, ...] = Field(description="One per plan item.")
+    summary: ExecutionSummary = Field(description="Totals over orders.")
+    ledger: LedgerRef | None = Field(description="None when the ledger could not be written.")
+
+    @model_validator(mode="after")
+    def _completed_after_start(self) -> Self:
+        if self.completed_at < self.started_at:
+            raise ValueError("completed_at is before started_at")
+        return self
+
+
+def summarize_orders(
+    orders: Sequence[OrderResult], *, implementation_shortfall_bps: Bps | None
+) -> ExecutionSummary:
+    """Counts and notionals over `orders`; the shortfall is computed by the slippage rules."""
+
+    def count(status: ItemStatus) -> int:
+        return sum(1 for order in orders if order.status is status)
+
+    def total(action: Action, *, filled: bool) -> Dollars:
+        chosen = [o for o in orders if o.action is action]
+        return Dollars(
+            sum((o.filled_notional if filled else o.planned_notional for o in chosen), ZERO)
+        )
+
+    return ExecutionSummary(
+        items=len(orders),
+        filled=count(ItemStatus.FILLED),
+        partially_filled=count(ItemStatus.PARTIALLY_FILLED),
+        failed=count(ItemStatus.FAILED),
+        skipped=count(ItemStatus.SKIPPED),
+        canceled=count(ItemStatus.CANCELED),
+        planned_sell_notional=total(Action.SELL, filled=False),
+        filled_sell_notional=total(Action.SELL, filled=True),
+        planned_buy_notional=total(Action.BUY, filled=False),
+        filled_buy_notional=total(Action.BUY, filled=True),
+        implementation_shortfall_bps=implementation_shortfall_bps,
+        repegs=sum(order.repegs for order in orders),
+        market_fallbacks=sum(1 for order in orders if order.market_fallback),
+    )
+
+
+def duration_ms(started_at: datetime, completed_at: datetime) -> int:
+    """Whole milliseconds between two aware instants, never negative."""
+    return max(0, (completed_at - started_at) // timedelta(milliseconds=1))
