@@ -29,7 +29,7 @@ class ChildOrderError(Exception):
     """An update that cannot be applied to an order."""
 
 
-class IllegalTransition(ChildOrderError):  # noqa: N818 (the name the design uses)
+class IllegalTransition(ChildOrderError):
     """The update is not a legal move from the order's current status."""
 
 
