@@ -1,0 +1,124 @@
+"""The HTTP plumbing under alpaca-py: a timeout on every request, no SDK retries, our backoff,
+and a small thread pool that runs the SDK's blocking calls off the event loop.
+
+alpaca-py private attributes relied on (pinned by tests/unit/adapters/test_alpaca_sdk_surface.py):
+`RESTClient._session` (the `requests.Session` every call goes through), `RESTClient._retry` and
+`RESTClient._retry_codes` (its blocking 3 s retry on 429/504, switched off here).
+"""
+
+import asyncio
+import concurrent.futures
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import requests
+from alpaca.common.rest import RESTClient
+from requests.adapters import HTTPAdapter
+
+T = TypeVar("T")
+
+
+class _TimeoutAdapter(HTTPAdapter):
+    """Supplies `timeout_s` to every request sent without an explicit timeout (alpaca-py sends
+    none, so a stalled server would otherwise block the call forever)."""
+
+    def __init__(self, timeout_s: float) -> None:
+        super().__init__(max_retries=0)  # urllib3 never resends anything behind our back
+        self._timeout_s = timeout_s
+
+    def send(  # noqa: PLR0917 (the signature of the method it overrides)
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: float | tuple[float | None, float | None] | None = None,
+        verify: bool | str = True,
+        cert: str | tuple[str, str] | None = None,
+        proxies: dict[str, str] | None = None,
+    ) -> requests.Response:
+        return super().send(
+            request,
+            stream=stream,
+            timeout=self._timeout_s if timeout is None else timeout,
+            verify=verify,
+            cert=cert,
+            proxies=proxies,
+        )
+
+
+def prepare_sdk_client(client: RESTClient, timeout_s: float) -> requests.Session:
+    """Switch off the SDK's blocking retry and give every request `timeout_s`. Returns the
+    session so the owner can close it."""
+    if timeout_s <= 0:
+        raise ValueError(f"timeout must be positive, got {timeout_s}")
+    client._retry = 0
+    client._retry_codes = []
+    session = client._session
+    for prefix in ("https://", "http://"):
+        session.mount(prefix, _TimeoutAdapter(timeout_s))
+    return session
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """`attempts` requests at most; before attempt n+1 wait a jittered delay growing as
+    base * 2**(n-1), capped at `cap_s`."""
+
+    attempts: int
+    base_s: float
+    cap_s: float
+
+    def __post_init__(self) -> None:
+        if self.attempts < 1:
+            raise ValueError(f"attempts must be at least 1, got {self.attempts}")
+        if self.base_s <= 0 or self.cap_s < self.base_s:
+            raise ValueError("backoff needs 0 < base_s <= cap_s")
+
+
+def backoff_delay(policy: RetryPolicy, failures: int, rng: random.Random) -> float:
+    """Seconds to wait after `failures` consecutive failures (>= 1): "equal jitter", a random
+    point in [d/2, d] with d = min(cap, base * 2**(failures-1)). Half the delay is guaranteed,
+    so a 429 storm is not hammered; the random half spreads concurrent retries apart."""
+    if failures < 1:
+        raise ValueError(f"failures must be at least 1, got {failures}")
+    grown = policy.base_s * 2.0 ** min(failures - 1, 62)
+    ceiling = min(policy.cap_s, grown)
+    return ceiling / 2 + rng.uniform(0, ceiling / 2)
+
+
+class BlockingRunner:
+    """Runs blocking SDK calls on a small pool of its own and remembers those still running,
+    so `aclose()` can wait for them (each is bounded by the HTTP timeout) before the pool stops.
+    A caller that is cancelled stops waiting at once; its thread finishes in the background."""
+
+    def __init__(self, max_workers: int, thread_name_prefix: str) -> None:
+        self._pool = concurrent.futures.ThreadPoolExecutor(
+            max_workers=max_workers, thread_name_prefix=thread_name_prefix
+        )
+        self._running: set[concurrent.futures.Future[Any]] = set()
+        self._closed = False
+
+    async def run(self, call: Callable[[], T]) -> T:
+        if self._closed:
+            raise RuntimeError("the broker adapter is closed")
+        future = self._pool.submit(call)
+        self._running.add(future)
+        future.add_done_callback(self._running.discard)
+        return await asyncio.wrap_future(future)
+
+    async def aclose(self, wait_s: float) -> None:
+        """Refuse new calls, let running ones end (at most `wait_s`), then stop the pool."""
+        if self._closed:
+            return
+        self._closed = True
+        pending = [asyncio.wrap_future(future) for future in list(self._running)]
+        if pending:
+            await asyncio.wait(pending, timeout=wait_s)
+            for waiter in pending:
+                if waiter.done() and not waiter.cancelled():
+                    waiter.exception()  # already reported to its caller
+                else:
+                    waiter.cancel()
+        # Workers are idle now (or stuck past every timeout): joining idle threads is quick.
+        self._pool.shutdown(wait=not self._running, cancel_futures=True)

@@ -1,0 +1,1 @@
+"""Async orchestration over the ports: reconcile, phases, smart order, tracker, rate limiter."""
