@@ -42,6 +42,14 @@ run: $(STAMP) ## the local demo: check every saved event (dry run)
 schemas: $(STAMP) ## regenerate the JSON Schema files in schemas/
 	$(BIN)/plan-executor schemas --out schemas
 
+.PHONY: build
+build: ## build the Lambda artifact build/plan-executor.zip (no Docker; needs Python 3.12)
+	$(PYTHON) scripts/build_artifact.py
+
+.PHONY: validate
+validate: $(STAMP) ## cfn-lint, sam validate and the template tests (SAM lives in .venv-tools)
+	bash scripts/validate.sh
+
 .PHONY: lock
 lock: ## re-resolve the lock files (needs uv: pip install uv)
 	uv pip compile pyproject.toml --python-version 3.11 --no-header --annotation-style line -o requirements.lock
@@ -49,4 +57,4 @@ lock: ## re-resolve the lock files (needs uv: pip install uv)
 
 .PHONY: clean
 clean: ## remove the virtual environment and caches
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis build dist
+	rm -rf $(VENV) .venv-tools .pytest_cache .mypy_cache .ruff_cache .hypothesis build dist

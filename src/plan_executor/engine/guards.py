@@ -1,0 +1,163 @@
+"""Step 1: guard rails before any order, failing closed.
+
+Each rail either passes or names itself in a rejection. An error while checking a rail (the
+broker's clock unreachable, an unreadable account...) is a rejection too: a rail that cannot be
+checked never lets the plan through.
+"""
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+
+from plan_executor.domain.enums import Action, TradingMode
+from plan_executor.domain.events import plan_age_violation
+from plan_executor.domain.money import Dollars
+from plan_executor.domain.plan import RebalancePlan
+from plan_executor.engine.config import ExecutionSettings
+from plan_executor.ports import AccountSnapshot, AssetInfo, Broker, Clock
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class GuardsPassed:
+    """What the rails read, reused by the execution (equity, asset terms)."""
+
+    account: AccountSnapshot
+    assets: Mapping[str, AssetInfo]
+
+
+@dataclass(frozen=True, slots=True)
+class GuardRejection:
+    rail: str
+    reason: str
+
+    def describe(self) -> str:
+        return f"guard rail {self.rail}: {self.reason}"
+
+
+class _Refused(Exception):
+    """A rail said no (internal: never escapes this module)."""
+
+
+async def check_guard_rails(
+    plan: RebalancePlan,
+    *,
+    broker: Broker,
+    clock: Clock,
+    settings: ExecutionSettings,
+    trading_mode: TradingMode,
+) -> GuardsPassed | GuardRejection:
+    """Every rail in order; the first that refuses (or cannot be checked) rejects the plan."""
+    return await _GuardRails(plan, broker, clock, settings, trading_mode).check()
+
+
+class _GuardRails:
+    def __init__(
+        self,
+        plan: RebalancePlan,
+        broker: Broker,
+        clock: Clock,
+        settings: ExecutionSettings,
+        trading_mode: TradingMode,
+    ) -> None:
+        self._plan = plan
+        self._broker = broker
+        self._clock = clock
+        self._settings = settings
+        self._mode = trading_mode
+        self._account: AccountSnapshot | None = None
+        self._assets: Mapping[str, AssetInfo] | None = None
+
+    async def check(self) -> GuardsPassed | GuardRejection:
+        rails: list[tuple[str, Callable[[], Awaitable[None]]]] = [
+            ("trading_mode", self._trading_mode),
+            ("kill_switch", self._kill_switch),
+            ("plan_age", self._plan_age),
+            ("market_open", self._market_open),
+            ("account", self._account_usable),
+            ("notional_limits", self._notional_limits),
+            ("assets", self._assets_tradable),
+        ]
+        for name, rail in rails:
+            rejection = await _checked(name, rail)
+            if rejection is not None:
+                return rejection
+        if self._account is None or self._assets is None:
+            return GuardRejection("internal", "a rail passed without reading its data")
+        return GuardsPassed(account=self._account, assets=self._assets)
+
+    async def _trading_mode(self) -> None:
+        if self._mode is TradingMode.LIVE and not self._settings.allow_live:
+            raise _Refused("live credentials, but live trading is not allowed by configuration")
+
+    async def _kill_switch(self) -> None:
+        if self._settings.kill_switch:
+            raise _Refused("the kill switch is on")
+
+    async def _plan_age(self) -> None:
+        violation = plan_age_violation(self._plan, self._clock.now(), self._settings.max_plan_age)
+        if violation is not None:
+            raise _Refused(violation.describe())
+
+    async def _market_open(self) -> None:
+        market = await self._broker.clock()
+        if not market.is_open:
+            raise _Refused(f"the market is closed (next open {market.next_open.isoformat()})")
+
+    async def _account_usable(self) -> None:
+        account = await self._broker.account()
+        if account.trading_blocked:
+            raise _Refused("the account is blocked from trading")
+        self._account = account
+
+    async def _notional_limits(self) -> None:
+        if self._account is None:
+            raise _Refused("no account read")
+        _check_notionals(self._plan, self._settings, self._account.equity)
+
+    async def _assets_tradable(self) -> None:
+        symbols = [item.symbol for item in self._plan.items if item.action is not Action.HOLD]
+        found = await self._broker.assets(symbols)
+        _check_assets(symbols, found)
+        self._assets = found
+
+
+async def _checked(name: str, rail: Callable[[], Awaitable[None]]) -> GuardRejection | None:
+    try:
+        await rail()
+    except _Refused as refusal:
+        return GuardRejection(name, str(refusal))
+    except Exception as error:
+        logger.warning("guard rail %s could not be checked", name, exc_info=True)
+        return GuardRejection(name, f"could not be checked ({type(error).__name__}: {error})")
+    return None
+
+
+def _check_notionals(plan: RebalancePlan, settings: ExecutionSettings, equity: Dollars) -> None:
+    for item in plan.items:
+        if item.planned_notional > settings.max_order_notional:
+            raise _Refused(
+                f"{item.symbol} asks for {item.planned_notional}, above max_order_notional "
+                f"{settings.max_order_notional}"
+            )
+    sells, buys = plan.notional_for(Action.SELL), plan.notional_for(Action.BUY)
+    if sells + buys > settings.max_plan_notional:
+        raise _Refused(
+            f"plan trades {sells + buys}, above max_plan_notional {settings.max_plan_notional}"
+        )
+    allowed = equity * settings.max_equity_fraction
+    for side, amount in (("sells", sells), ("buys", buys)):
+        if amount > allowed:
+            raise _Refused(
+                f"{side} of {amount} exceed {settings.max_equity_fraction} of equity {equity}"
+            )
+
+
+def _check_assets(symbols: list[str], found: Mapping[str, AssetInfo]) -> None:
+    for symbol in symbols:
+        asset = found.get(symbol)
+        if asset is None:
+            raise _Refused(f"{symbol} is not a known asset")
+        if not (asset.tradable and asset.active):
+            raise _Refused(f"{symbol} is not tradable and active")

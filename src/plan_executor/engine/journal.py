@@ -1,0 +1,116 @@
+"""What an execution has done so far, kept outside the coroutine the deadline cancels.
+
+Each item's run is written only by the coroutine working that item; the result and the ledger
+are built from the journal and the tracker whether the execution finished, failed or timed out.
+"""
+
+import asyncio
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from plan_executor.domain.enums import Action, Side
+from plan_executor.domain.ledger import CancelReason
+from plan_executor.domain.money import Shares
+from plan_executor.domain.order_ids import client_order_id, next_sequence
+from plan_executor.domain.outcome import ItemEnding
+from plan_executor.domain.plan import PlanItem, RebalancePlan
+from plan_executor.domain.quotes import Quote
+from plan_executor.ports import BrokerOrder
+
+_SIDE_OF_ACTION = {Action.BUY: Side.BUY, Action.SELL: Side.SELL}
+
+
+@dataclass(slots=True)
+class ItemRun:
+    """One plan item's execution record."""
+
+    item: PlanItem
+    earlier_ids: list[str] = field(default_factory=list)
+    """Orders an earlier attempt of this plan placed for the item (found at reconcile)."""
+    child_ids: list[str] = field(default_factory=list)
+    """Orders this attempt placed, in order."""
+    planned_qty: Shares | None = None
+    """For share-sized sells: the quantity the item is complete at (earlier fills included)."""
+    arrival: Quote | None = None
+    repegs: int = 0
+    market_fallback: bool = False
+    ending: ItemEnding | None = None
+    """None while the item is still being worked."""
+    reason: str | None = None
+
+    @property
+    def symbol(self) -> str:
+        return self.item.symbol
+
+    @property
+    def side(self) -> Side | None:
+        """None for a HOLD."""
+        return _SIDE_OF_ACTION.get(self.item.action)
+
+    @property
+    def all_ids(self) -> list[str]:
+        return [*self.earlier_ids, *self.child_ids]
+
+    def end(self, ending: ItemEnding, reason: str | None = None) -> None:
+        """Record how the item ended; the first ending stands."""
+        if self.ending is None:
+            self.ending = ending
+            self.reason = reason if reason is not None else self.reason
+
+    def note(self, reason: str) -> None:
+        """Add to the item's reason without ending it."""
+        self.reason = reason if self.reason is None else f"{self.reason}; {reason}"
+
+
+@dataclass(slots=True)
+class CancellationRecord:
+    """A cancel this service asked for; completed when the broker confirmed a terminal state."""
+
+    client_order_id: str
+    symbol: str
+    side: Side
+    reason: CancelReason
+    requested_at: datetime
+    confirmed_at: datetime | None = None
+
+
+class ExecutionJournal:
+    """The items, cancellations and in-flight submissions of one execution attempt."""
+
+    def __init__(self, plan: RebalancePlan, plan_hash: str, started_at: datetime) -> None:
+        self.plan = plan
+        self.plan_hash = plan_hash
+        self.started_at = started_at
+        self.items = [ItemRun(item) for item in plan.items]
+        self.cancellations: list[CancellationRecord] = []
+        self.inflight: set[asyncio.Task[BrokerOrder]] = set()
+        """Submissions still awaiting the broker's answer; shielded from the deadline so the
+        cleanup can learn their outcome before it cancels."""
+
+    def runs_for(self, action: Action) -> list[ItemRun]:
+        return [run for run in self.items if run.item.action is action]
+
+    def run_for(self, symbol: str, side: Side) -> ItemRun | None:
+        return next((run for run in self.items if run.symbol == symbol and run.side == side), None)
+
+    def arrival_of(self, client_order_id: str) -> Quote | None:
+        run = next((run for run in self.items if client_order_id in run.all_ids), None)
+        return run.arrival if run else None
+
+
+class OrderIdAllocator:
+    """Deterministic client order ids; `n` continues after the highest the broker has."""
+
+    def __init__(self, plan_hash: str, existing_ids: Iterable[str]) -> None:
+        self._plan_hash = plan_hash
+        self._existing = tuple(existing_ids)
+        self._next: dict[tuple[str, Side], int] = {}
+
+    def next_id(self, symbol: str, side: Side) -> str:
+        key = (symbol, side)
+        if key not in self._next:
+            self._next[key] = next_sequence(self._existing, symbol, side, plan_hash=self._plan_hash)
+        sequence = self._next[key]
+        self._next[key] = sequence + 1
+        return client_order_id(self._plan_hash, symbol, side, sequence)

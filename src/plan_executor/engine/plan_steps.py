@@ -1,0 +1,104 @@
+"""Steps 2-7 in order, over one execution's shared parts (the part the deadline may cancel)."""
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from plan_executor.domain.enums import Action
+from plan_executor.domain.outcome import ItemEnding
+from plan_executor.domain.sizing import AssetTerms
+from plan_executor.engine.config import ExecutionSettings
+from plan_executor.engine.guards import GuardsPassed
+from plan_executor.engine.journal import ExecutionJournal
+from plan_executor.engine.order_desk import OrderDesk
+from plan_executor.engine.phases import PhaseContext, run_buys, run_sells, settle_sells
+from plan_executor.engine.progress import Phase, ProgressReporter
+from plan_executor.engine.quoting import QuoteSource
+from plan_executor.engine.reconcile import cancel_conflicting_orders, reconcile_plan_orders
+from plan_executor.engine.smart_order import SmartOrderTools
+from plan_executor.engine.tracker import OrderTracker
+from plan_executor.ports import Broker, Clock
+
+T = TypeVar("T")
+
+
+@dataclass(slots=True)
+class Engine:
+    """The parts of one execution that outlive the deadline's cancellation."""
+
+    broker: Broker
+    clock: Clock
+    settings: ExecutionSettings
+    journal: ExecutionJournal
+    tracker: OrderTracker
+    progress: ProgressReporter
+    terms: dict[str, AssetTerms] = field(default_factory=dict)
+    desk: OrderDesk = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.desk = OrderDesk(
+            self.broker,
+            self.tracker,
+            self.journal,
+            self.clock,
+            cancel_confirm_timeout=self.settings.cancel_confirm_timeout,
+            price_reread_attempts=self.settings.price_reread_attempts,
+            price_reread_wait=self.settings.price_reread_wait,
+        )
+
+
+async def run_steps(engine: Engine, guard: GuardsPassed) -> None:
+    journal, settings = engine.journal, engine.settings
+    for run in journal.runs_for(Action.HOLD):
+        run.end(ItemEnding.SKIPPED)
+    engine.terms.update(
+        {
+            symbol: AssetTerms(fractionable=asset.fractionable, tradable=asset.tradable)
+            for symbol, asset in guard.assets.items()
+        }
+    )
+    ids = await _phase(
+        engine,
+        Phase.RECONCILE,
+        lambda: reconcile_plan_orders(
+            engine.broker, journal, engine.tracker, engine.desk, settings
+        ),
+    )
+    since = engine.clock.now() - settings.open_order_lookback
+    blocked = await _phase(
+        engine,
+        Phase.OPEN_ORDERS,
+        lambda: cancel_conflicting_orders(
+            engine.broker, journal, engine.tracker, engine.desk, since=since
+        ),
+    )
+    quotes = QuoteSource(
+        engine.broker,
+        engine.clock,
+        max_age=settings.quote_max_age,
+        max_spread_bps=settings.max_spread_bps,
+        attempts=settings.quote_attempts,
+        retry_wait=settings.quote_retry_wait,
+    )
+    tools = SmartOrderTools(engine.desk, engine.tracker, quotes, ids, settings.max_order_notional)
+    context = PhaseContext(
+        broker=engine.broker,
+        settings=settings,
+        journal=journal,
+        tools=tools,
+        quotes=quotes,
+        terms=engine.terms,
+        urgency=journal.plan.execution_urgency,
+        blocked_symbols=frozenset(blocked),
+    )
+    await _phase(engine, Phase.SELLS, lambda: run_sells(context))
+    if any(run.child_ids for run in journal.runs_for(Action.SELL)):
+        await _phase(engine, Phase.SETTLEMENT, lambda: settle_sells(context))
+    await _phase(engine, Phase.BUYS, lambda: run_buys(context))
+
+
+async def _phase(engine: Engine, phase: Phase, step: Callable[[], Awaitable[T]]) -> T:
+    engine.progress.phase_started(phase)
+    result = await step()
+    engine.progress.phase_ended(phase)
+    return result

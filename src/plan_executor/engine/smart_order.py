@@ -1,0 +1,205 @@
+"""Step 8: work one plan item with limit orders that walk the book, then maybe a market order.
+
+Each step: size the remainder at the step's price, submit a limit, let it rest for the step's
+wait, then cancel and confirm a terminal state (a fill may win), re-read what filled, re-quote
+and go on at the next price that differs from the last (incident 8). An order the broker
+cancels or expires by itself simply ends its step (incident 9). After the last step the
+remainder goes to a market order, unless the price has run past the slippage cap since arrival.
+"""
+
+from dataclasses import dataclass
+from enum import Enum
+
+from plan_executor.domain.child_order import ChildOrder
+from plan_executor.domain.enums import ChildOrderStatus, OrderType, Side
+from plan_executor.domain.ledger import CancelReason
+from plan_executor.domain.money import ZERO, Dollars, Price, Shares, notional_of
+from plan_executor.domain.outcome import ItemEnding
+from plan_executor.domain.pricing import PricingProfile, market_fallback_allowed, next_peg
+from plan_executor.domain.quotes import Quote
+from plan_executor.domain.sizing import Skip, SkipReason
+from plan_executor.engine.item_work import ItemWork
+from plan_executor.engine.journal import ItemRun, OrderIdAllocator
+from plan_executor.engine.order_desk import OrderDesk
+from plan_executor.engine.quoting import NoUsableQuote, QuoteSource
+from plan_executor.engine.tracker import OrderTracker, is_terminal
+from plan_executor.ports import BrokerError, OrderRejected, OrderRequest
+
+
+class _Next(Enum):
+    CONTINUE = "continue"
+    DONE = "done"
+    STOP = "stop"
+
+
+@dataclass(frozen=True, slots=True)
+class SmartOrderTools:
+    """What every smart order of an execution shares."""
+
+    desk: OrderDesk
+    tracker: OrderTracker
+    quotes: QuoteSource
+    ids: OrderIdAllocator
+    max_order_notional: Dollars
+
+
+class SmartOrder:
+    def __init__(
+        self,
+        run: ItemRun,
+        side: Side,
+        work: ItemWork,
+        profile: PricingProfile,
+        tools: SmartOrderTools,
+    ) -> None:
+        self._run = run
+        self._side = side
+        self._work = work
+        self._profile = profile
+        self._tools = tools
+
+    async def execute(self, arrival: Quote | None) -> None:
+        """Work the item to its end; how it ended is written to the item's run."""
+        run = self._run
+        quote = await self._tools.quotes.usable(run.symbol, arrival)
+        if isinstance(quote, NoUsableQuote):
+            run.end(ItemEnding.ERRORED, quote.reason)
+            return
+        run.arrival = quote
+        skip = self._work.start(quote)
+        if self._work.target_qty is not None:
+            run.planned_qty = Shares(self._earlier_filled_qty() + self._work.target_qty)
+        if skip is not None:
+            self._end_without_orders(skip)
+            return
+        outcome, latest = await self._walk(quote)
+        if outcome is _Next.CONTINUE:
+            await self._market_fallback(latest)
+        run.end(ItemEnding.WORKED)
+
+    def _end_without_orders(self, skip: Skip) -> None:
+        """Nothing to send: skipped, or already completed by an earlier attempt's fills."""
+        run = self._run
+        earlier = self._earlier_filled_qty()
+        done_earlier = skip.reason is SkipReason.NOTHING_TO_TRADE or (
+            skip.reason is SkipReason.NOTHING_HELD and run.item.is_full_exit
+        )
+        if earlier > 0 and done_earlier:
+            run.planned_qty = earlier
+            run.end(ItemEnding.WORKED, "completed by an earlier attempt")
+        else:
+            run.end(ItemEnding.SKIPPED, f"{skip.reason}: {skip.detail}")
+
+    async def _walk(self, quote: Quote) -> tuple[_Next, Quote]:
+        """CONTINUE when the walk ran out of steps (the market fallback is next), with the
+        latest usable quote."""
+        step, working = -1, None
+        last_step = self._profile.step_count - 1
+        while True:
+            peg = next_peg(self._side, quote, self._profile, after_step=step, working=working)
+            if peg is None:
+                return _Next.CONTINUE, quote
+            outcome = await self._rest_limit(peg.price, last=peg.step == last_step)
+            if outcome is not _Next.CONTINUE:
+                return outcome, quote
+            if isinstance(self._work.next_qty(peg.price, self._children()), Skip):
+                return _Next.DONE, quote
+            fresh = await self._tools.quotes.usable(self._run.symbol)
+            if isinstance(fresh, NoUsableQuote):
+                self._run.end(ItemEnding.WORKED, f"stopped: {fresh.reason}")
+                return _Next.STOP, quote
+            quote, step, working = fresh, peg.step, peg.price
+
+    async def _rest_limit(self, limit: Price, *, last: bool) -> _Next:
+        earlier_limits = sum(1 for order in self._children() if order.order_type is OrderType.LIMIT)
+        order = await self._send(OrderType.LIMIT, limit, limit)
+        if not isinstance(order, ChildOrder):
+            return order
+        if earlier_limits:
+            self._run.repegs += 1
+        cid = order.client_order_id
+        order = await self._tools.tracker.wait_until(cid, is_terminal, self._profile.step_wait)
+        if order.is_terminal:
+            return await self._after_terminal(order)
+        why = await self._last_step_cancel_reason() if last else CancelReason.REPEG
+        return await self._cancel_then_continue(cid, why)
+
+    async def _last_step_cancel_reason(self) -> CancelReason:
+        """After the last limit: REPEG when a market order will follow, else PRICE_RAN."""
+        quote = await self._tools.quotes.usable(self._run.symbol)
+        if isinstance(quote, NoUsableQuote) or not self._fallback_allowed(quote):
+            return CancelReason.PRICE_RAN
+        return CancelReason.REPEG
+
+    async def _market_fallback(self, quote: Quote) -> None:
+        """`quote` was read after the last limit was confirmed terminal."""
+        run = self._run
+        if not self._fallback_allowed(quote):
+            if not isinstance(self._work.next_qty(quote.mid, self._children()), Skip):
+                cap = self._profile.market_fallback_cap_bps
+                run.note(f"no market fallback: price ran more than {cap} bps from arrival")
+            return
+        far = quote.ask if self._side is Side.BUY else quote.bid
+        order = await self._send(OrderType.MARKET, None, far)
+        if not isinstance(order, ChildOrder):
+            return
+        run.market_fallback = True
+        cid = order.client_order_id
+        order = await self._tools.tracker.wait_until(cid, is_terminal, self._profile.market_wait)
+        if order.is_open:
+            run.note(f"market order unfilled after {self._profile.market_wait}")
+            await self._cancel_then_continue(cid, CancelReason.DEADLINE)
+        else:
+            await self._after_terminal(order)
+
+    def _fallback_allowed(self, quote: Quote) -> bool:
+        arrival = self._run.arrival
+        cap = self._profile.market_fallback_cap_bps
+        return arrival is not None and market_fallback_allowed(self._side, arrival.mid, quote, cap)
+
+    async def _send(
+        self, order_type: OrderType, limit: Price | None, sizing_price: Price
+    ) -> ChildOrder | _Next:
+        """Size the remainder at `sizing_price` and submit it; DONE when nothing is left."""
+        run = self._run
+        sized = self._work.next_qty(sizing_price, self._children())
+        if isinstance(sized, Skip):
+            return _Next.DONE
+        notional = notional_of(sized.qty, sizing_price)
+        cap = self._tools.max_order_notional
+        if notional > cap:
+            run.end(ItemEnding.ERRORED, f"order of {notional} exceeds max_order_notional {cap}")
+            return _Next.STOP
+        cid = self._tools.ids.next_id(run.symbol, self._side)
+        run.child_ids.append(cid)
+        request = OrderRequest(cid, run.symbol, self._side, order_type, sized.qty, limit)
+        try:
+            return await self._tools.desk.submit(request)
+        except OrderRejected as error:
+            run.end(ItemEnding.ERRORED, f"order {cid} rejected by the broker: {error}")
+        except BrokerError as error:
+            run.end(ItemEnding.ERRORED, f"broker unavailable submitting {cid}: {error}")
+        return _Next.STOP
+
+    async def _cancel_then_continue(self, cid: str, why: CancelReason) -> _Next:
+        """Cancel and confirm; STOP if no terminal state is confirmed (incident 7: nothing is
+        sent while the order could still fill)."""
+        order = await self._tools.desk.cancel_and_confirm(cid, why)
+        if order.is_open:
+            self._run.end(ItemEnding.ERRORED, f"cancel of {cid} not confirmed; nothing more sent")
+            return _Next.STOP
+        return await self._after_terminal(order)
+
+    async def _after_terminal(self, order: ChildOrder) -> _Next:
+        order = await self._tools.desk.settle_price(order.client_order_id)
+        if order.status is ChildOrderStatus.REJECTED:
+            self._run.end(ItemEnding.ERRORED, f"order {order.client_order_id} rejected")
+            return _Next.STOP
+        return _Next.CONTINUE
+
+    def _children(self) -> list[ChildOrder]:
+        return [self._tools.tracker.get(cid) for cid in self._run.child_ids]
+
+    def _earlier_filled_qty(self) -> Shares:
+        earlier = [self._tools.tracker.get(cid).filled_qty for cid in self._run.earlier_ids]
+        return Shares(sum(earlier, ZERO))

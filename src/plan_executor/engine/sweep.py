@@ -1,0 +1,91 @@
+"""The last step of every execution: leave none of this plan's orders open, and know every fill.
+
+It also lists the plan's open orders at the broker (one call), in case a submission was cut off
+before its answer arrived. Bounded by `settings.cleanup_budget`.
+"""
+
+import asyncio
+import logging
+
+from plan_executor.domain.child_order import ChildOrder
+from plan_executor.domain.enums import ChildOrderStatus
+from plan_executor.domain.ledger import CancelReason
+from plan_executor.domain.order_ids import belongs_to_plan
+from plan_executor.engine.broker_views import rejected_locally
+from plan_executor.engine.errors import ExecutionInfrastructureError
+from plan_executor.engine.plan_steps import Engine
+from plan_executor.engine.reconcile import list_plan_orders
+from plan_executor.ports import BrokerError
+
+logger = logging.getLogger(__name__)
+
+
+async def final_sweep(engine: Engine) -> list[str]:
+    """Cancel and confirm this plan's open orders and re-read missing prices. Returns the
+    client_order_ids still not confirmed terminal when the budget ran out."""
+    budget_s = engine.settings.cleanup_budget.total_seconds()
+    try:
+        await asyncio.wait_for(_sweep(engine), budget_s)
+    except TimeoutError:
+        logger.error("cleanup ran out of its %.1fs budget", budget_s)
+    unconfirmed = [order.client_order_id for order in _plan_orders(engine) if order.is_open]
+    if unconfirmed:
+        logger.error("orders not confirmed terminal: %s", unconfirmed)
+    return unconfirmed
+
+
+async def _sweep(engine: Engine) -> None:
+    inflight = set(engine.journal.inflight)
+    if inflight:
+        await asyncio.wait(inflight)
+    await _adopt_listed(engine)
+    await asyncio.gather(
+        *(_resolve_unacked(engine, order.client_order_id) for order in _unacked(engine))
+    )
+    still_open = [order.client_order_id for order in _plan_orders(engine) if order.is_open]
+    desk = engine.desk
+    await asyncio.gather(
+        *(desk.cancel_and_confirm(cid, CancelReason.DEADLINE) for cid in still_open)
+    )
+    unpriced = [o.client_order_id for o in _plan_orders(engine) if o.needs_price_reread]
+    await asyncio.gather(*(desk.settle_price(cid) for cid in unpriced))
+
+
+async def _adopt_listed(engine: Engine) -> None:
+    """The broker's list of this plan's open orders: any the tracker lacks is adopted."""
+    try:
+        listed = await list_plan_orders(
+            engine.broker, engine.journal, engine.settings, open_only=True
+        )
+    except ExecutionInfrastructureError as error:
+        logger.warning("cleanup could not list the plan's orders: %s", error)
+        return
+    for broker_order in listed:
+        known = engine.tracker.knows(broker_order.client_order_id)
+        order = engine.tracker.adopt(broker_order)
+        run = engine.journal.run_for(order.symbol, order.side)
+        if not known and run is not None:
+            run.earlier_ids.append(order.client_order_id)
+
+
+def _unacked(engine: Engine) -> list[ChildOrder]:
+    return [o for o in _plan_orders(engine) if o.status is ChildOrderStatus.PENDING_SUBMIT]
+
+
+async def _resolve_unacked(engine: Engine, cid: str) -> None:
+    """A submission without an answer: the broker has it, or it never arrived."""
+    try:
+        found = await engine.broker.order_by_client_id(cid)
+    except BrokerError as error:
+        logger.warning("cannot resolve unacknowledged %s: %s", cid, error)
+        return
+    if found is None:
+        logger.warning("%s never reached the broker", cid)
+        engine.tracker.replace_state(rejected_locally(engine.tracker.get(cid), engine.clock.now()))
+    else:
+        engine.tracker.apply_snapshot(found)
+
+
+def _plan_orders(engine: Engine) -> list[ChildOrder]:
+    plan_hash = engine.journal.plan_hash
+    return [o for o in engine.tracker.orders() if belongs_to_plan(o.client_order_id, plan_hash)]
