@@ -9,9 +9,12 @@ from datetime import datetime
 from typing import Protocol
 
 from plan_executor.domain.enums import ChildOrderStatus, OrderType, Side
+from plan_executor.domain.ledger import LedgerCancellationLine, LedgerOrderLine
+from plan_executor.domain.ledger_keys import LedgerKeys
 from plan_executor.domain.money import Dollars, Price, Shares
 from plan_executor.domain.order_updates import OrderUpdate
 from plan_executor.domain.quotes import Quote
+from plan_executor.domain.results import ExecutionResult, LedgerRef
 
 # --- broker value types ---------------------------------------------------------------------
 
@@ -186,4 +189,86 @@ class RateLimiter(Protocol):
 
     async def acquire(self) -> None:
         """Wait until one more request may be sent."""
+        ...
+
+
+# --- ledger, results and the failure destination ----------------------------------------------
+
+LedgerEntry = LedgerOrderLine | LedgerCancellationLine
+"""One line of `orders.jsonl`."""
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerWriteOutcome:
+    """What became of one attempt's ledger. `ref` is set when both objects were written; else
+    `error` says why not and `dead_lettered` whether the full ledger reached the failure
+    destination instead. Never silent: the caller puts `ref` (or None and the reason) in the
+    result and fires a metric when `ref` is None."""
+
+    ref: LedgerRef | None
+    error: str | None = None
+    dead_lettered: bool = False
+
+    def __post_init__(self) -> None:
+        if (self.ref is None) == (self.error is None):
+            raise ValueError("exactly one of ref and error must be set")
+        if self.ref is not None and self.dead_lettered:
+            raise ValueError("a written ledger is not dead-lettered")
+
+    @property
+    def lost(self) -> bool:
+        """Neither in S3 nor in the failure destination: the caller must fail the invocation
+        (so it is retried) rather than report success."""
+        return self.ref is None and not self.dead_lettered
+
+
+@dataclass(frozen=True, slots=True)
+class UnwrittenLedger:
+    """A ledger that could not be written, with where it should have gone (`keys` is None only
+    when no keys could be derived), for the failure destination."""
+
+    result: ExecutionResult
+    lines: tuple[LedgerEntry, ...]
+    bucket: str
+    keys: LedgerKeys | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class PublishReceipt:
+    event_id: str
+    """The id EventBridge gave the event."""
+    trimmed: bool
+    """True when child orders (or all orders) were left out to fit the entry size limit; the
+    result's `reason` then says so and points to the ledger."""
+    attempts: int
+
+
+class ResultPublishError(Exception):
+    """The result event could not be published after retries."""
+
+
+class FailureSinkError(Exception):
+    """The failure destination refused the ledger after retries."""
+
+
+class LedgerStore(Protocol):
+    async def write(
+        self, result: ExecutionResult, lines: Sequence[LedgerEntry]
+    ) -> LedgerWriteOutcome:
+        """Write `result.json` (the result with `ledger` set to where it was written) and
+        `orders.jsonl` for `result.attempt`; never overwrite another attempt's objects. Storage
+        failures are returned, not raised; the full ledger then goes to the failure sink."""
+        ...
+
+
+class ResultPublisher(Protocol):
+    async def publish(self, result: ExecutionResult) -> PublishReceipt:
+        """Publish one `ExecutionResult` event; raises `ResultPublishError` on final failure."""
+        ...
+
+
+class FailureSink(Protocol):
+    async def send_ledger(self, ledger: UnwrittenLedger) -> None:
+        """Hand a full ledger to the failure destination; raises `FailureSinkError`."""
         ...

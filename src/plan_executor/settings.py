@@ -33,6 +33,13 @@ class CredentialsSource(StrEnum):
 class ConfiguredMode(StrEnum):
     PAPER = "paper"
     LIVE = "live"
+    SIMULATED = "simulated"
+    """Orders go to alpaca_sim (local runs); the ALPACA_*_URL overrides are required."""
+
+
+class CredentialMode(StrEnum):
+    PAPER = "paper"
+    LIVE = "live"
 
 
 PositiveSeconds = Annotated[float, Field(gt=0)]
@@ -50,6 +57,8 @@ class ServiceSettings(BaseModel):
     alpaca_secret_id: str | None = None
     alpaca_key_id: str | None = None
     alpaca_secret_key: str | None = Field(default=None, repr=False)
+    alpaca_mode: CredentialMode = CredentialMode.PAPER
+    """What ALPACA_KEY_ID/ALPACA_SECRET_KEY are (CREDENTIALS_SOURCE=env only)."""
     alpaca_trading_url: str | None = None
     alpaca_data_url: str | None = None
     alpaca_stream_url: str | None = None
@@ -60,6 +69,9 @@ class ServiceSettings(BaseModel):
     idempotency_expiry_days: int = Field(default=7, ge=1, le=365)
     ledger_bucket: str = Field(min_length=3)
     failure_queue_url: str = Field(min_length=1)
+    aws_region: str = "us-east-1"
+    aws_endpoint_url: str | None = None
+    """moto server locally; unset (the real services) in AWS."""
     event_bus_name: str = "default"
     result_source: str = "plan-executor"
     max_plan_age_seconds: PositiveSeconds = 300.0
@@ -118,7 +130,16 @@ def load_settings(environ: Mapping[str, str]) -> ServiceSettings:
     except ValidationError as error:
         raise SettingsError(_describe(error)) from None
     _check_credentials(settings)
+    _check_simulated(settings)
     return settings
+
+
+def _check_simulated(settings: ServiceSettings) -> None:
+    overrides = (settings.alpaca_trading_url, settings.alpaca_data_url, settings.alpaca_stream_url)
+    if settings.trading_mode is ConfiguredMode.SIMULATED and not all(overrides):
+        raise SettingsError(
+            "TRADING_MODE=simulated needs ALPACA_TRADING_URL, ALPACA_DATA_URL and ALPACA_STREAM_URL"
+        )
 
 
 def _check_credentials(settings: ServiceSettings) -> None:

@@ -1,0 +1,73 @@
+"""Lambda entry point (thin): observability around `invocation`.
+
+Powertools' Logger, Metrics and Tracer are module-level as Powertools expects (their own
+definitions only). Settings are read and validated on the first invocation of an execution
+environment (cold start), so a misconfiguration fails loudly with the variable named.
+"""
+
+import os
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from plan_executor.bootstrap import Runtime, build_runtime
+from plan_executor.domain.results import ExecutionResult
+from plan_executor.domain.validation import PlanValidationError
+from plan_executor.invocation import PlanRunner, parse_event, reject_invalid, reject_reused_plan_id
+from plan_executor.observability import log_progress, record_result
+
+logger = Logger()
+metrics = Metrics()
+tracer = Tracer()
+
+_cold: dict[str, tuple[Runtime, PlanRunner]] = {}
+
+
+def _runtime() -> tuple[Runtime, PlanRunner]:
+    if "runtime" not in _cold:
+        runtime = build_runtime(os.environ)
+        _cold["runtime"] = (runtime, PlanRunner(runtime, progress=log_progress))
+    return _cold["runtime"]
+
+
+def reset_cold_start() -> None:
+    """Forget the cached runtime, as a new execution environment would (tests, local replay)."""
+    _cold.clear()
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics(capture_cold_start_metric=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    runtime, runner = _runtime()
+    try:
+        parsed = parse_event(event)
+    except PlanValidationError as error:
+        logger.warning("event rejected", extra={"reason": error.reason})
+        return _finish(reject_invalid(runtime, event, error), duplicate=False)
+    plan = parsed.detail.rebalance_plan
+    logger.set_correlation_id(plan.correlation_id)
+    logger.append_keys(plan_id=plan.plan_id, causation_id=parsed.id)
+    tracer.put_annotation(key="plan_id", value=plan.plan_id)
+    try:
+        stored, duplicate = runner.run(parsed, context)
+    except IdempotencyValidationError as error:
+        return _finish(reject_reused_plan_id(runtime, parsed, error), duplicate=False)
+    except IdempotencyAlreadyInProgressError:
+        logger.warning("the same plan is executing in another invocation; retry later")
+        raise
+    return _finish(ExecutionResult.model_validate(stored), duplicate=duplicate)
+
+
+def _finish(result: ExecutionResult, *, duplicate: bool) -> dict[str, Any]:
+    record_result(metrics, result, duplicate=duplicate)
+    logger.info(
+        "plan finished",
+        extra={"status": result.status.value, "reason": result.reason, "duplicate": duplicate},
+    )
+    return result.model_dump(mode="json")

@@ -1,0 +1,187 @@
+"""One Lambda invocation: parse the event, run the plan at most once, report.
+
+Business outcomes (including REJECTED for bad input, a stale plan or a reused plan id) are
+returned, and those of a parsed plan are stored by the idempotency layer so a duplicate gets the
+same answer back. Only infrastructure failures raise; the idempotency record is then released
+and Lambda's retry is safe because the engine reconciles this plan's earlier orders first.
+"""
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyValidationError
+from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
+from aws_lambda_powertools.utilities.parser import parse
+from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
+
+from plan_executor.bootstrap import Runtime, open_services, reporting
+from plan_executor.domain.enums import TradingMode
+from plan_executor.domain.events import RebalancePlannedEvent, parse_rebalance_event
+from plan_executor.domain.fingerprint import plan_fingerprint
+from plan_executor.domain.ledger_keys import attempt_token
+from plan_executor.domain.rejections import (
+    RejectionContext,
+    rejected_result_for_event,
+    rejected_result_for_invalid_event,
+)
+from plan_executor.domain.results import ExecutionResult
+from plan_executor.domain.validation import PlanValidationError, violations_from_pydantic
+from plan_executor.engine.delivery import Delivery, deliver
+from plan_executor.engine.executor import ExecutionDeps, ExecutionOutcome, run_plan
+from plan_executor.engine.models import ExecutionRequest
+from plan_executor.engine.progress import ProgressCallback
+
+logger = logging.getLogger(__name__)
+
+IDEMPOTENCY_KEY_PREFIX = "plan-executor#plan"
+MIN_BUDGET_SECONDS = 1.0
+
+ResultRecorder = Callable[[ExecutionResult, bool], None]
+"""Called once per invocation with the result and whether it was a stored duplicate."""
+
+
+class PlanRunner:
+    """Runs a parsed plan at most once per plan id (Powertools idempotency on DynamoDB)."""
+
+    def __init__(self, runtime: Runtime, progress: ProgressCallback | None = None) -> None:
+        self._runtime = runtime
+        self._progress = progress
+        self._served_duplicate = False
+        self.config = IdempotencyConfig(
+            event_key_jmespath="plan_id",
+            payload_validation_jmespath="fingerprint",
+            raise_on_no_idempotency_key=True,
+            expires_after_seconds=runtime.settings.idempotency_expiry_days * 86_400,
+            response_hook=self._on_stored_response,
+        )
+        self._run_once = idempotent_function(
+            data_keyword_argument="plan_key",
+            persistence_store=runtime.persistence,
+            config=self.config,
+            key_prefix=IDEMPOTENCY_KEY_PREFIX,
+        )(self._execute)
+
+    def run(
+        self, event: RebalancePlannedEvent, context: LambdaContext
+    ) -> tuple[dict[str, Any], bool]:
+        """The result (as stored) and whether it was served from an earlier execution."""
+        self._served_duplicate = False
+        self.config.register_lambda_context(context)
+        plan = event.detail.rebalance_plan
+        plan_key = {"plan_id": plan.plan_id, "fingerprint": plan_fingerprint(plan)}
+        stored = self._run_once(plan_key=plan_key, event=event, context=context)
+        return stored, self._served_duplicate
+
+    def _on_stored_response(self, response: Any, idempotent_data: DataRecord) -> Any:
+        self._served_duplicate = True
+        logger.info(
+            "duplicate plan: serving the stored result", extra={"status": idempotent_data.status}
+        )
+        return response
+
+    def _execute(
+        self, *, plan_key: Mapping[str, str], event: RebalancePlannedEvent, context: LambdaContext
+    ) -> dict[str, Any]:
+        budget = _budget_seconds(self._runtime, context)
+        delivery = asyncio.run(_execute_and_deliver(self._runtime, event, budget, self._progress))
+        return delivery.result.model_dump(mode="json")
+
+
+def parse_event(event: Mapping[str, Any]) -> RebalancePlannedEvent:
+    """The Powertools EventBridge envelope first, then our contract; PlanValidationError names
+    the field and the rule."""
+    try:
+        parse(event=dict(event), model=EventBridgeModel)
+    except ValidationError as error:
+        raise violations_from_pydantic(error, root="") from None
+    return parse_rebalance_event(event)
+
+
+def reject_invalid(runtime: Runtime, event: object, error: PlanValidationError) -> ExecutionResult:
+    """REJECTED result for an event that does not parse, written to the ledger and published."""
+    context = _rejection_context(runtime)
+    result = rejected_result_for_invalid_event(context, error, event)
+    return asyncio.run(_report_only(runtime, result)).result
+
+
+def reject_reused_plan_id(
+    runtime: Runtime, event: RebalancePlannedEvent, error: IdempotencyValidationError
+) -> ExecutionResult:
+    """The same plan id arrived with different content: refused, nothing executed."""
+    reason = (
+        "detail.rebalance_plan.plan_id: plan_id_reused (this plan id was already executed"
+        " with different plan content; a changed plan needs a new plan id)"
+    )
+    logger.warning("plan id reused with a different plan: %s", type(error).__name__)
+    result = rejected_result_for_event(_rejection_context(runtime), event, reason=reason)
+    return asyncio.run(_report_only(runtime, result)).result
+
+
+async def _execute_and_deliver(
+    runtime: Runtime,
+    event: RebalancePlannedEvent,
+    budget_s: float,
+    progress: ProgressCallback | None,
+) -> Delivery:
+    async with open_services(runtime) as services:
+        deps = ExecutionDeps(
+            broker=services.broker,
+            clock=runtime.clock,
+            trading_mode=services.trading_mode,
+            settings=runtime.execution,
+            progress=progress,
+        )
+        outcome = await run_plan(_request(runtime, event), deps, budget_s=budget_s)
+        return await deliver(outcome, services.ledger, services.publisher)
+
+
+async def _report_only(runtime: Runtime, result: ExecutionResult) -> Delivery:
+    report = reporting(runtime)
+    return await deliver(ExecutionOutcome(result, ()), report.ledger, report.publisher)
+
+
+def _request(runtime: Runtime, event: RebalancePlannedEvent) -> ExecutionRequest:
+    return ExecutionRequest(
+        detail=event.detail,
+        causation_id=event.id,
+        result_event_id=_new_event_id(),
+        attempt=_new_attempt(runtime),
+    )
+
+
+def _rejection_context(runtime: Runtime) -> RejectionContext:
+    now = runtime.clock.now()
+    return RejectionContext(
+        event_id=_new_event_id(),
+        started_at=now,
+        completed_at=now,
+        trading_mode=TradingMode(runtime.settings.trading_mode.value),
+        attempt=_new_attempt(runtime),
+    )
+
+
+def _new_attempt(runtime: Runtime) -> str:
+    return attempt_token(1, runtime.clock.now(), secrets.token_hex(4))
+
+
+def _new_event_id() -> str:
+    return f"result-{secrets.token_hex(12)}"
+
+
+def _budget_seconds(runtime: Runtime, context: LambdaContext) -> float:
+    """Remaining Lambda time less the safety margin (ledger, event) and the cleanup budget."""
+    remaining = context.get_remaining_time_in_millis() / 1000
+    cleanup = runtime.execution.cleanup_budget.total_seconds()
+    budget = remaining - runtime.settings.deadline_margin_seconds - cleanup
+    if budget < MIN_BUDGET_SECONDS:
+        raise RuntimeError(
+            f"only {remaining:.1f} s left: less than the margin and cleanup budget need;"
+            " raise the function timeout"
+        )
+    return budget
