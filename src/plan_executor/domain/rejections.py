@@ -56,7 +56,7 @@ def rejected_result(
     plan: RebalancePlan | None = None,
 ) -> ExecutionResult:
     """A REJECTED result; with a plan, every item is listed as SKIPPED with no orders."""
-    orders = tuple(_not_executed(item) for item in plan.items) if plan else ()
+    orders = tuple(untraded_result(item, NOT_EXECUTED) for item in plan.items) if plan else ()
     clipped = reason if len(reason) <= MAX_REASON_CHARS else reason[: MAX_REASON_CHARS - 3] + "..."
     return ExecutionResult(
         event_id=context.event_id,
@@ -114,7 +114,8 @@ def _trace_or_unknown(value: object) -> str:
     return value if isinstance(value, str) and is_trace_id(value) else UNKNOWN
 
 
-def _not_executed(item: PlanItem) -> OrderResult:
+def untraded_result(item: PlanItem, reason: str) -> OrderResult:
+    """The result of an item that sent no order: SKIPPED, nothing filled, and why."""
     return OrderResult(
         symbol=item.symbol,
         action=item.action,
@@ -127,7 +128,7 @@ def _not_executed(item: PlanItem) -> OrderResult:
         slippage_bps=None,
         repegs=0,
         market_fallback=False,
-        reason=NOT_EXECUTED,
+        reason=reason,
         strategy_id=item.strategy_id,
         child_orders=(),
     )

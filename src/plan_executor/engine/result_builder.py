@@ -4,10 +4,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from plan_executor.domain.enums import ExecutionStatus, ItemStatus, TradingMode
-from plan_executor.domain.money import ZERO, Bps, Dollars, Shares
+from plan_executor.domain.enums import ExecutionStatus, TradingMode
+from plan_executor.domain.money import Bps
 from plan_executor.domain.outcome import classify_plan
-from plan_executor.domain.plan import PlanItem
+from plan_executor.domain.rejections import untraded_result
 from plan_executor.domain.results import (
     MAX_REASON_CHARS,
     ExecutionResult,
@@ -75,7 +75,7 @@ def nothing_to_trade(
 ) -> ExecutionOutcome:
     """SUCCESS with zero orders: trades_required is false, or every item is a HOLD."""
     items = request.detail.rebalance_plan.items
-    orders = tuple(_untraded(item, reason or HOLD_REASON) for item in items)
+    orders = tuple(untraded_result(item, reason or HOLD_REASON) for item in items)
     completed_at = max(deps.clock.now(), started)
     frame = _Frame(request, deps.trading_mode, started, completed_at)
     result = frame.result(
@@ -142,22 +142,3 @@ def _clipped(reason: str | None) -> str | None:
     if reason is None or len(reason) <= MAX_REASON_CHARS:
         return reason
     return reason[: MAX_REASON_CHARS - 3] + "..."
-
-
-def _untraded(item: PlanItem, reason: str) -> OrderResult:
-    return OrderResult(
-        symbol=item.symbol,
-        action=item.action,
-        planned_notional=item.planned_notional,
-        filled_qty=Shares(ZERO),
-        avg_fill_price=None,
-        filled_notional=Dollars(ZERO),
-        status=ItemStatus.SKIPPED,
-        arrival_quote=None,
-        slippage_bps=None,
-        repegs=0,
-        market_fallback=False,
-        reason=reason,
-        strategy_id=item.strategy_id,
-        child_orders=(),
-    )
