@@ -19,7 +19,7 @@ from plan_executor.bootstrap import Runtime, build_runtime
 from plan_executor.domain.results import ExecutionResult
 from plan_executor.domain.validation import PlanValidationError
 from plan_executor.invocation import PlanRunner, parse_event, reject_invalid, reject_reused_plan_id
-from plan_executor.observability import log_progress, record_result
+from plan_executor.observability import log_progress, record_result, structure_service_logs
 
 logger = Logger()
 metrics = Metrics()
@@ -30,6 +30,7 @@ _cold: dict[str, tuple[Runtime, PlanRunner]] = {}
 
 def _runtime() -> tuple[Runtime, PlanRunner]:
     if "runtime" not in _cold:
+        structure_service_logs(logger)
         runtime = build_runtime(os.environ)
         _cold["runtime"] = (runtime, PlanRunner(runtime, progress=log_progress))
     return _cold["runtime"]

@@ -7,7 +7,8 @@ Powertools' `service` dimension only).
 import logging
 from collections.abc import Mapping
 
-from aws_lambda_powertools import Metrics
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit
 
 from plan_executor.domain.enums import ExecutionStatus, ItemStatus
@@ -24,7 +25,15 @@ PLANS_BY_STATUS: Mapping[ExecutionStatus, str] = {
 }
 FILLED_ITEMS = (ItemStatus.FILLED, ItemStatus.PARTIALLY_FILLED)
 
-progress_log = logging.getLogger("plan_executor.progress")
+SERVICE_LOGGER = "plan_executor"
+progress_log = logging.getLogger(f"{SERVICE_LOGGER}.progress")
+
+
+def structure_service_logs(logger: Logger) -> None:
+    """Send the service's standard-library loggers (progress, engine, adapters) through the
+    Powertools logger's handler: the same JSON lines with the same keys (plan_id, correlation
+    id), at its level, and not again through the runtime's root handler."""
+    copy_config_to_registered_loggers(source_logger=logger, include={SERVICE_LOGGER})
 
 
 def record_result(metrics: Metrics, result: ExecutionResult, *, duplicate: bool) -> None:

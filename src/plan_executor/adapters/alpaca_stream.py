@@ -7,8 +7,9 @@ ours: stop the task, close the websocket with a short close timeout, and await e
 alpaca-py private surface relied on (pinned by tests/unit/adapters/test_alpaca_sdk_surface.py):
 `TradingStream._run_forever()` (connect, auth, listen, consume, reconnect with backoff),
 `_dispatch(msg)` (called for every decoded message: we see the `listening` ack there),
-`close()` (called on every drop: we flip `connected` there), `_ws`, `_should_run`,
-`_stop_stream_event`, `_reconnect_min_backoff`, `_reconnect_max_backoff`.
+`close()` (called on every drop: we flip `connected` there), `_ws`, `_reconnect_min_backoff`,
+`_reconnect_max_backoff`; and the public `stop_ws()` (stop flag, stop event and the stop queue
+that the receive loop `_consume()` polls).
 """
 
 import asyncio
@@ -196,9 +197,9 @@ class AlpacaTradeEvents:
         if stream is None or task is None or feed is None:
             return
         feed._ending = True
-        stream._should_run = False
-        if stream._stop_stream_event is not None:
-            stream._stop_stream_event.set()
+        # Also through the stop queue that the receive loop polls: a cancel that lands as a
+        # message arrives is swallowed by its `wait_for` (Python 3.11), and only this ends it.
+        await stream.stop_ws()
         task.cancel()
         try:
             await asyncio.wait({task})

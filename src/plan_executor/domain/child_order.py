@@ -143,6 +143,8 @@ def apply(order: ChildOrder, update: OrderUpdate) -> ChildOrder:
     if cumulative > order.qty:
         raise OverFillError(f"{order.client_order_id}: filled {cumulative} of {order.qty}")
     new_fill = cumulative > order.filled_qty
+    if not new_fill:
+        order = _named_fills(order, update)
     if order.is_terminal and not new_fill:
         return _with_reread_price(order, update, cumulative)
     kind = update.effective_kind
@@ -200,6 +202,29 @@ def _with_reread_price(order: ChildOrder, update: OrderUpdate, cumulative: Share
     if update.avg_price == order.avg_fill_price:
         return order
     return replace(order, avg_fill_price=update.avg_price, needs_price_reread=False)
+
+
+def _named_fills(order: ChildOrder, update: OrderUpdate) -> ChildOrder:
+    """Shares first seen as a rise in a REST read (e.g. a submit answered already filled) get
+    their execution when the stream's news for it arrives: the unpriced fill gives way to the
+    execution's id, quantity and price. The cumulative quantity does not change."""
+    qty, price = update.last_qty, update.last_price
+    if update.execution_id is None or qty is None or price is None or qty <= 0:
+        return order
+    if qty > sum((fill.qty for fill in order.fills if fill.price is None), ZERO):
+        return order
+    kept: list[Fill] = []
+    left = qty
+    for fill in order.fills:
+        if fill.price is None and left > 0:
+            taken = min(fill.qty, left)
+            left = Shares(left - taken)
+            if fill.qty > taken:
+                kept.append(replace(fill, qty=Shares(fill.qty - taken)))
+            continue
+        kept.append(fill)
+    named = Fill(update.execution_id, qty, price, update.at)
+    return replace(order, fills=(*kept, named))
 
 
 def _new_fills(order: ChildOrder, update: OrderUpdate, cumulative: Shares) -> tuple[Fill, ...]:

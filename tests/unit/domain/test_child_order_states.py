@@ -369,3 +369,34 @@ def test_invariants_hold_under_any_sequence_of_news(steps: list[tuple]) -> None:
             assert order.is_terminal
         ids = [fill.execution_id for fill in order.fills if fill.execution_id]
         assert len(ids) == len(set(ids))
+
+
+def test_a_fill_seen_first_by_rest_gets_its_execution_from_the_stream_later() -> None:
+    snapshot = OrderUpdate(
+        kind=K.SNAPSHOT,
+        at=T0,
+        broker_id="b-1",
+        status=S.FILLED,
+        filled_qty=QTY,
+        avg_price=price("100.01"),
+    )
+    filled = apply(new_order(), snapshot)
+    assert [fill.price for fill in filled.fills] == [None]
+
+    stream_fill = OrderUpdate(
+        kind=K.FILL,
+        at=T1,
+        broker_id="b-1",
+        filled_qty=QTY,
+        avg_price=price("100.01"),
+        execution_id="exec-1",
+        last_qty=QTY,
+        last_price=price("100.01"),
+    )
+    named = apply(filled, stream_fill)
+
+    assert named.filled_qty == QTY
+    assert [(fill.execution_id, fill.qty, fill.price) for fill in named.fills] == [
+        ("exec-1", QTY, price("100.01"))
+    ]
+    assert apply(named, stream_fill) == named, "the same execution is never counted twice"

@@ -1,0 +1,53 @@
+"""A misconfigured function fails its cold start loudly, naming the variable, before it reads
+the event or talks to the broker; once the setting is fixed the next cold start runs."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+import pytest
+from service_support import EMPTY_METRICS_WARNING, SimThread, current_event, fresh_handler, invoke
+from tests.support.aws_stack import AwsStack
+
+from plan_executor.settings import SettingsError
+
+pytestmark = pytest.mark.filterwarnings(EMPTY_METRICS_WARNING)
+
+BAD_SETTINGS = {
+    "MAX_PLAN_AGE_SECONDS": "five minutes",
+    "DEADLINE_MARGIN_SECONDS": "-1",
+    "TRADING_MODE": "yolo",
+    "IDEMPOTENCY_EXPIRY_DAYS": "0",
+    "MAX_EQUITY_FRACTION": "1.5",
+}
+
+
+@pytest.mark.parametrize("variable", sorted(BAD_SETTINGS))
+def test_a_bad_setting_fails_the_cold_start_naming_the_variable(
+    variable: str,
+    lambda_env: dict[str, str],
+    sim: SimThread,
+    aws_stack: AwsStack,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(variable, BAD_SETTINGS[variable])
+    handler = fresh_handler()
+    event = current_event("no-trades-required.json")
+
+    with pytest.raises(SettingsError, match=variable):
+        invoke(handler, event)
+
+    assert sim.requests("POST", "/v2/orders") == []
+    assert aws_stack.receive_now(aws_stack.results_queue_url) == []
+    monkeypatch.setenv(variable, lambda_env.get(variable, ""))  # "" is unset: the default
+    assert invoke(handler, event)["status"] == "SUCCESS", "a failed cold start caches nothing"
+
+
+def test_simulated_trading_without_the_sim_urls_names_the_missing_ones(
+    lambda_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ALPACA_STREAM_URL")
+    handler: ModuleType = fresh_handler()
+
+    with pytest.raises(SettingsError, match="ALPACA_STREAM_URL"):
+        invoke(handler, current_event("no-trades-required.json"))
