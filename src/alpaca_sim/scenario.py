@@ -45,10 +45,15 @@ class ClockSpec:
     session_close: time
     display_offset: timedelta
     holidays: frozenset[date] = field(default_factory=frozenset)
+    weekends: bool = False
 
     def calendar(self) -> SessionCalendar:
         return SessionCalendar(
-            self.session_open, self.session_close, self.display_offset, self.holidays
+            self.session_open,
+            self.session_close,
+            self.display_offset,
+            self.holidays,
+            weekends=self.weekends,
         )
 
 
@@ -251,6 +256,7 @@ def _clock(d: Mapping[str, object]) -> ClockSpec:
         session_close=time.fromisoformat(str(d.get("session_close_utc", "21:00"))),
         display_offset=_offset(str(d.get("display_utc_offset", "-05:00"))),
         holidays=frozenset(date.fromisoformat(str(day)) for day in holidays),
+        weekends=_bool(d, "weekends", default=False),
     )
 
 

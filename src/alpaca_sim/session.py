@@ -1,4 +1,5 @@
-"""Trading sessions: one regular session per weekday (UTC times), minus holidays.
+"""Trading sessions: one regular session per weekday (UTC times), minus holidays; or, for
+local demos that run on the wall clock at any hour, one session every day (`weekends=True`).
 
 The market's price process runs in *session time*: seconds elapsed inside sessions only, so
 prices do not move overnight or at weekends and a step index maps to one instant.
@@ -19,13 +20,15 @@ class SessionCalendar:
     close_utc: time
     display_offset: timedelta = _ZERO
     holidays: frozenset[date] = field(default_factory=frozenset)
+    weekends: bool = False
+    """True: Saturdays and Sundays have sessions too (demos on the wall clock)."""
 
     def __post_init__(self) -> None:
         if self.open_utc >= self.close_utc:
             raise ValueError("session open must be before close (same UTC day)")
 
     def session_on(self, day: date) -> tuple[datetime, datetime] | None:
-        if day.weekday() >= _SATURDAY or day in self.holidays:
+        if (day.weekday() >= _SATURDAY and not self.weekends) or day in self.holidays:
             return None
         return (
             datetime.combine(day, self.open_utc, tzinfo=UTC),

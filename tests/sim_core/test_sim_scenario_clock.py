@@ -105,3 +105,15 @@ def test_calendar_session_time_and_its_inverse() -> None:
     )
     assert calendar.close_for(tuesday_noon) == datetime(2026, 11, 24, 21, 0, tzinfo=UTC)
     assert not calendar.is_open(datetime(2026, 11, 28, 15, 0, tzinfo=UTC))  # Saturday
+
+
+def test_a_weekend_calendar_has_sessions_on_saturday_and_sunday() -> None:
+    weekdays = SessionCalendar(time(0), time(23, 59))
+    every_day = SessionCalendar(time(0), time(23, 59), weekends=True)
+    saturday = date(2026, 11, 28)
+    assert weekdays.session_on(saturday) is None
+    assert every_day.session_on(saturday) == (
+        datetime(2026, 11, 28, 0, 0, tzinfo=UTC),
+        datetime(2026, 11, 28, 23, 59, tzinfo=UTC),
+    )
+    assert every_day.is_open(datetime(2026, 11, 29, 12, 0, tzinfo=UTC))
