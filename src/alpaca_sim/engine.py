@@ -8,6 +8,7 @@ depends only on the seed and the calls made, not on how often anyone looks.
 import heapq
 import random
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -25,12 +26,20 @@ from alpaca_sim.matching import (
 from alpaca_sim.orders import EXECUTABLE, Fill, OrderEvent, OrderStatus, SimOrder, next_transition
 from alpaca_sim.rules import OrderRequest, check_cancelable
 from alpaca_sim.scenario import Scenario
-from alpaca_sim.wire import Json, trade_update
+from alpaca_sim.wire import Json, trade_update, without_prices
 
 TradeUpdate = Json
 E = OrderEvent
 S = OrderStatus
 _EXPIRABLE = frozenset({S.ACCEPTED, S.PENDING_NEW, S.NEW, S.PARTIALLY_FILLED, S.DONE_FOR_DAY})
+
+
+@dataclass(frozen=True)
+class ArmedFault:
+    """A venue-side fault waiting for the next order on `symbol` (None: any symbol)."""
+
+    symbol: str | None
+    hidden_reads: int = 0  # unpriced fills: REST answers that show no average price either
 
 
 class Due(StrEnum):
@@ -60,6 +69,8 @@ class Engine:
         self.race_armed = False  # the next cancel (on race_symbol, or any) loses to a fill
         self.race_symbol: str | None = None
         self.reject_next: tuple[int, int | None, str] | None = None
+        self.venue_cancels: list[ArmedFault] = []  # each cancels one order once acknowledged
+        self.unpriced_fills: list[ArmedFault] = []  # each strips the prices of one fill
         self._agenda: list[tuple[datetime, int, Due, str]] = []
         self._open: dict[str, SimOrder] = {}  # orders not yet terminal, in arrival order
         self._seq = 0
@@ -118,13 +129,20 @@ class Engine:
             self._move(order, E.EXPIRED, at)
 
     def _move(
-        self, order: SimOrder, event: OrderEvent, at: datetime, fill: Fill | None = None
+        self,
+        order: SimOrder,
+        event: OrderEvent,
+        at: datetime,
+        fill: Fill | None = None,
+        *,
+        unpriced: bool = False,
     ) -> None:
-        """Apply one table transition and emit its trade update."""
+        """Apply one table transition and emit its trade update (`unpriced`: without prices)."""
         transition = order.apply(event, at)
         if not order.is_open:
             self._open.pop(order.id, None)
-        self._publish(trade_update(transition.update, order, at, fill))
+        update = trade_update(transition.update, order, at, fill)
+        self._publish(without_prices(update) if unpriced else update)
 
     def _publish(self, update: TradeUpdate) -> None:
         self.outbox.append(update)
@@ -212,6 +230,9 @@ class Engine:
             self._move(order, E.REJECTED, at)
             return
         self._move(order, E.ACKNOWLEDGED, at)
+        if _take_armed(self.venue_cancels, order.symbol) is not None:
+            self._move(order, E.CANCELED, at)  # canceled by the venue, unasked
+            return
         order.eligible_at = at + self.fill_latency
         if self.fill_latency:
             self._schedule(order.eligible_at, Due.MATCH, order)
@@ -251,7 +272,10 @@ class Engine:
         order.fills.append(fill)
         self.fills.append(fill)
         event = E.FILLED if is_complete(order, price) else E.PARTIALLY_FILLED
-        self._move(order, event, at, fill)
+        unpriced = _take_armed(self.unpriced_fills, order.symbol)
+        if unpriced is not None:
+            order.unpriced_reads = unpriced.hidden_reads
+        self._move(order, event, at, fill, unpriced=unpriced is not None)
 
     # ----- cancel -----
 
@@ -272,3 +296,11 @@ class Engine:
                 return
         self._schedule(at + self.ack_latency, Due.CANCEL, order)
         self.run_until(at)
+
+
+def _take_armed(armed: list[ArmedFault], symbol: str) -> ArmedFault | None:
+    """Remove and return the first armed fault that applies to `symbol`."""
+    for index, fault in enumerate(armed):
+        if fault.symbol in {None, symbol}:
+            return armed.pop(index)
+    return None

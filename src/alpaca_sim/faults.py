@@ -190,6 +190,12 @@ class FaultInjector:
     def race_fill_on_next_cancel(self, symbol: str | None = None) -> None:
         self._venue.race_fill_on_next_cancel(symbol)
 
+    def cancel_next_orders(self, symbol: str | None = None, count: int = 1) -> None:
+        self._venue.cancel_next_orders(symbol, count)
+
+    def omit_price_on_next_fill(self, symbol: str | None = None, reads: int = 0) -> None:
+        self._venue.omit_price_on_next_fill(symbol, reads)
+
     def halt(self, symbol: str, halted: bool = True) -> None:
         self._venue.set_halted(symbol, halted)
 

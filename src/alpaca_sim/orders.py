@@ -154,6 +154,7 @@ class SimOrder:
     expires_at: datetime | None = None
     reject_on_ack: bool = False
     eligible_at: datetime | None = None  # may not execute before this instant
+    unpriced_reads: int = 0  # REST answers still to show no average price (a fault)
     updated_at: datetime | None = None
     filled_at: datetime | None = None
     canceled_at: datetime | None = None

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from alpaca_sim.clock import SimClock
 from alpaca_sim.decimals import Dollars
-from alpaca_sim.engine import Engine, TradeUpdate
+from alpaca_sim.engine import ArmedFault, Engine, TradeUpdate
 from alpaca_sim.errors import BAD_REQUEST, SimError, bad_request, not_found
 from alpaca_sim.inputs import closing_qty, scripted_price, scripted_size
 from alpaca_sim.orders import SimOrder
@@ -137,22 +137,22 @@ class Venue:
                 side=side,
                 symbols=symbols,
             )
-            return [order_wire(o) for o in chosen]
+            return [_answer(o) for o in chosen]
 
     def submit_order(self, body: Mapping[str, object]) -> Json:
         with self._op() as engine:
-            return order_wire(engine.place(parse_order_request(body)))
+            return _answer(engine.place(parse_order_request(body)))
 
     def get_order(self, order_id: str, *, nested: bool = False) -> Json:
         with self._op():
-            return order_wire(self._order(order_id))
+            return _answer(self._order(order_id))
 
     def get_order_by_client_id(self, client_order_id: str) -> Json:
         with self._op() as engine:
             order_id = engine.client_order_ids.get(client_order_id)
             if order_id is None:
                 raise not_found("order not found")
-            return order_wire(engine.orders[order_id])
+            return _answer(engine.orders[order_id])
 
     def replace_order(self, order_id: str, body: Mapping[str, object]) -> Json:
         with self._op() as engine:
@@ -266,6 +266,24 @@ class Venue:
         with self._op() as engine:
             engine.reject_next = (status, code, message)
 
+    def cancel_next_orders(self, symbol: str | None = None, count: int = 1) -> None:
+        """The venue itself cancels the next `count` orders (on `symbol`) as soon as it has
+        acknowledged them, unasked, as a broker may (a `canceled` update, no fill)."""
+        with self._op() as engine:
+            name = None if symbol is None else self._known(symbol).symbol
+            if count < 1:
+                raise bad_request("count must be >= 1")
+            engine.venue_cancels.extend(ArmedFault(name) for _ in range(count))
+
+    def omit_price_on_next_fill(self, symbol: str | None = None, reads: int = 0) -> None:
+        """The next fill (on `symbol`) is published without `price` or `filled_avg_price`, and
+        the next `reads` REST answers about its order show no average price either."""
+        with self._op() as engine:
+            name = None if symbol is None else self._known(symbol).symbol
+            if reads < 0:
+                raise bad_request("reads must be >= 0")
+            engine.unpriced_fills.append(ArmedFault(name, hidden_reads=reads))
+
     # ----- lookups -----
 
     def _order(self, order_id: str) -> SimOrder:
@@ -292,3 +310,12 @@ class Venue:
         if asset is None or asset.symbol not in self._engine.account.holdings:
             raise not_found("position does not exist")
         return asset.symbol
+
+
+def _answer(order: SimOrder) -> Json:
+    """An order as a REST answer shows it (an unpriced-fill fault may hide its average)."""
+    wire = order_wire(order)
+    if order.unpriced_reads > 0:
+        order.unpriced_reads -= 1
+        wire["filled_avg_price"] = None
+    return wire

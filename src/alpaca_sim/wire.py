@@ -90,6 +90,15 @@ def trade_update(event: str, order: SimOrder, at: datetime, fill: Fill | None) -
     return update
 
 
+def without_prices(update: Json) -> Json:
+    """A fill update as a broker sends it before pricing it: no `price`, no average price."""
+    order = update["order"]
+    assert isinstance(order, dict)
+    stripped = {key: value for key, value in update.items() if key != "price"}
+    stripped["order"] = {**order, "filled_avg_price": None}
+    return stripped
+
+
 def fill_wire(fill: Fill) -> Json:
     return {
         "execution_id": fill.execution_id,

@@ -25,6 +25,12 @@ from plan_executor.engine.quoting import NoUsableQuote, QuoteSource
 from plan_executor.engine.tracker import OrderTracker, is_terminal
 from plan_executor.ports import BrokerError, OrderRejected, OrderRequest
 
+_NOTHING_TRADABLE_LEFT = frozenset(
+    {SkipReason.NOTHING_TO_TRADE, SkipReason.BELOW_MIN_NOTIONAL, SkipReason.ROUNDS_TO_ZERO}
+)
+"""After an earlier attempt's fills, a remainder below the minimum or under one share is the
+dust its fill prices left (it sized in shares at its own arrival quote): the item is done."""
+
 
 class _Next(Enum):
     CONTINUE = "continue"
@@ -81,7 +87,7 @@ class SmartOrder:
         """Nothing to send: skipped, or already completed by an earlier attempt's fills."""
         run = self._run
         earlier = self._earlier_filled_qty()
-        done_earlier = skip.reason is SkipReason.NOTHING_TO_TRADE or (
+        done_earlier = skip.reason in _NOTHING_TRADABLE_LEFT or (
             skip.reason is SkipReason.NOTHING_HELD and run.item.is_full_exit
         )
         if earlier > 0 and done_earlier:

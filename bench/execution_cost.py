@@ -1,0 +1,264 @@
+"""(c) Execution cost in bps against the arrival mid: the engine's NORMAL profile versus plain
+market orders, on the same seeds, over at least 200 orders, with the filled fraction of planned
+notional. Target: NORMAL cost <= half of market's, with >= 99 % filled.
+
+    .venv/bin/python bench/execution_cost.py [--seeds 1 2 3 4] [--items 50] [--speed 20]
+
+Per seed, two fresh sim processes with the same seeded market (generated, `--items` symbols)
+and the same plan (half sells, half buys, ~$2000 each):
+  NORMAL: `run_plan` with the production NORMAL profile, every duration divided by `--speed`
+          while the sim's clock runs `--speed` times faster than the wall (so in market time
+          the walk rests 10 s per step and the market fallback waits 30 s, as in production);
+  market: a minimal executor over the same AlpacaBroker: read the arrival quotes, size each
+          item (sells at the mid, buys at the ask, rounded down), send DAY market orders,
+          sells first, and poll each order until it is done.
+Cost per item = slippage_bps(side, average fill, arrival mid) (positive = worse for us);
+the plan figure is notional-weighted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, replace
+from datetime import timedelta
+from decimal import ROUND_DOWN, Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from engine_rig import (
+    NoLimit,
+    SimProcess,
+    adapter_config,
+    generated_scenario,
+    plan_detail,
+    plan_items,
+    run_engine,
+    sim_process,
+    symbol_names,
+    write_figures,
+)
+from plan_executor.adapters.alpaca_broker import AlpacaBroker
+from plan_executor.domain.enums import Action, OrderType, Side, Urgency
+from plan_executor.domain.events import RebalancePlannedDetail
+from plan_executor.domain.money import Price, Shares
+from plan_executor.domain.slippage import slippage_bps
+from plan_executor.engine.config import ExecutionSettings
+from plan_executor.ports import BrokerOrder, OrderRequest
+
+ITEM_NOTIONAL = Decimal(2000)
+QTY_STEP = Decimal("0.000000001")
+POLL_S = 0.02
+FILLED_TARGET = Decimal("0.99")
+COST_TARGET_FRACTION = Decimal("0.5")
+
+
+@dataclass(frozen=True)
+class ItemCost:
+    symbol: str
+    side: str
+    planned: Decimal
+    filled: Decimal
+    bps: Decimal | None
+
+
+@dataclass
+class Totals:
+    items: int
+    priced_items: int
+    cost_bps: float
+    mean_bps: float
+    filled_fraction: float
+
+    @staticmethod
+    def of(costs: Sequence[ItemCost]) -> Totals:
+        priced = [c for c in costs if c.bps is not None and c.filled > 0]
+        weight = sum((c.filled for c in priced), Decimal(0))
+        weighted = sum((c.bps * c.filled for c in priced if c.bps is not None), Decimal(0))
+        planned = sum((c.planned for c in costs), Decimal(0))
+        filled = sum((c.filled for c in costs), Decimal(0))
+        mean = sum((c.bps for c in priced if c.bps is not None), Decimal(0)) / max(len(priced), 1)
+        return Totals(
+            items=len(costs),
+            priced_items=len(priced),
+            cost_bps=float(weighted / weight) if weight else float("nan"),
+            mean_bps=float(mean),
+            filled_fraction=float(filled / planned) if planned else 0.0,
+        )
+
+
+def compressed_settings(speed: float) -> ExecutionSettings:
+    """Production settings with every wall-time duration divided by `speed` (market-time
+    durations such as quote and plan age stay: the engine reads the sim's clock)."""
+    base = ExecutionSettings()
+    profile = base.profile(Urgency.NORMAL)
+    scaled = replace(
+        profile, step_wait=profile.step_wait / speed, market_wait=profile.market_wait / speed
+    )
+    return replace(
+        base,
+        profiles={**base.profiles, Urgency.NORMAL: scaled},
+        quote_retry_wait=base.quote_retry_wait / speed,
+        settle_timeout=base.settle_timeout / speed,
+        poll_interval=base.poll_interval / speed,
+        cancel_confirm_timeout=base.cancel_confirm_timeout / speed,
+        price_reread_wait=base.price_reread_wait / speed,
+        cleanup_budget=base.cleanup_budget / speed,
+    )
+
+
+async def normal_profile(
+    sim: SimProcess, detail: RebalancePlannedDetail, speed: float
+) -> list[ItemCost]:
+    run = await run_engine(sim, detail, compressed_settings(speed))
+    return [
+        ItemCost(
+            order.symbol,
+            order.action.value,
+            order.planned_notional,
+            order.filled_notional,
+            order.slippage_bps,
+        )
+        for order in run.outcome.result.orders
+    ]
+
+
+async def market_orders(
+    sim: SimProcess, detail: RebalancePlannedDetail, speed: float
+) -> list[ItemCost]:
+    broker = AlpacaBroker(adapter_config(sim), limiter=NoLimit(), rng=random.Random(1))
+    costs: list[ItemCost] = []
+    try:
+        for action in (Action.SELL, Action.BUY):
+            wanted = {
+                item.symbol: item.planned_notional
+                for item in detail.rebalance_plan.items
+                if item.action is action
+            }
+            costs += await market_phase(broker, wanted, action, timeout_s=60 / speed)
+    finally:
+        await broker.aclose()
+    return costs
+
+
+async def market_phase(
+    broker: AlpacaBroker, wanted: Mapping[str, Decimal], action: Action, *, timeout_s: float
+) -> list[ItemCost]:
+    side = Side.SELL if action is Action.SELL else Side.BUY
+    arrivals = await broker.latest_quotes(list(wanted))
+    held = await broker.positions() if side is Side.SELL else {}
+    requests: dict[str, OrderRequest] = {}
+    for symbol, notional in wanted.items():
+        quote = arrivals[symbol]
+        qty = (notional / (quote.mid if side is Side.SELL else quote.ask)).quantize(
+            QTY_STEP, rounding=ROUND_DOWN
+        )
+        if side is Side.SELL:
+            qty = min(qty, held[symbol].qty_available)
+        cid = f"mkt-{side.value[0]}-{symbol}"
+        requests[symbol] = OrderRequest(cid, symbol, side, OrderType.MARKET, Shares(qty))
+    await asyncio.gather(*(broker.submit(request) for request in requests.values()))
+    done = await asyncio.gather(
+        *(until_done(broker, r.client_order_id, timeout_s) for r in requests.values())
+    )
+    costs: list[ItemCost] = []
+    for (symbol, notional), order in zip(wanted.items(), done, strict=True):
+        price = order.filled_avg_price
+        filled = order.filled_qty * price if price is not None else Decimal(0)
+        bps = None if price is None else slippage_bps(side, Price(price), arrivals[symbol].mid)
+        costs.append(ItemCost(symbol, action.value, notional, filled, bps))
+    return costs
+
+
+async def until_done(broker: AlpacaBroker, cid: str, timeout_s: float) -> BrokerOrder:
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while True:
+        order = await broker.order_by_client_id(cid)
+        if order is None:
+            raise RuntimeError(f"{cid} vanished")
+        done = order.status.value in {"filled", "canceled", "expired", "rejected"}
+        if done or asyncio.get_running_loop().time() > deadline:
+            return order
+        await asyncio.sleep(POLL_S)
+
+
+async def one_seed(seed: int, items: int, speed: float) -> dict[str, list[ItemCost]]:
+    scenario = generated_scenario(items, seed=seed)
+    plan = plan_items(symbol_names(items), notional=ITEM_NOTIONAL, rng=random.Random(seed))
+    results: dict[str, list[ItemCost]] = {}
+    for name, method in (("normal", normal_profile), ("market", market_orders)):
+        async with sim_process(scenario, seed=seed, speed=speed) as sim:
+            detail = plan_detail(
+                plan,
+                sim.clock.now() - timedelta(seconds=1),
+                urgency="NORMAL",
+                plan_id=f"cost-{seed}",
+            )
+            results[name] = await method(sim, detail, speed)
+    return results
+
+
+async def main_async(
+    seeds: list[int], items: int, speed: float
+) -> dict[int, dict[str, list[ItemCost]]]:
+    return {seed: await one_seed(seed, items, speed) for seed in seeds}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4])
+    parser.add_argument("--items", type=int, default=50)
+    parser.add_argument("--speed", type=float, default=20.0)
+    args = parser.parse_args()
+    started = time.perf_counter()
+    by_seed = asyncio.run(main_async(args.seeds, args.items, args.speed))
+    print(f"cost vs arrival mid (bps, notional-weighted; + = worse), sim at {args.speed:g}x")
+    print(f"{'seed':>6} {'method':>7} {'items':>6} {'cost bps':>9} {'mean bps':>9} {'filled':>8}")
+    rows = []
+    for seed, methods in by_seed.items():
+        for name, costs in methods.items():
+            totals = Totals.of(costs)
+            rows.append({"seed": seed, "method": name, **asdict(totals)})
+            print(
+                f"{seed:>6} {name:>7} {totals.items:>6} {totals.cost_bps:>9.2f} "
+                f"{totals.mean_bps:>9.2f} {totals.filled_fraction:>8.2%}"
+            )
+    overall = {
+        name: Totals.of([c for methods in by_seed.values() for c in methods[name]])
+        for name in ("normal", "market")
+    }
+    for name, totals in overall.items():
+        print(
+            f"{'all':>6} {name:>7} {totals.items:>6} {totals.cost_bps:>9.2f} "
+            f"{totals.mean_bps:>9.2f} {totals.filled_fraction:>8.2%}"
+        )
+    normal, market = overall["normal"], overall["market"]
+    ratio = normal.cost_bps / market.cost_bps if market.cost_bps else float("nan")
+    met = normal.cost_bps <= float(
+        COST_TARGET_FRACTION
+    ) * market.cost_bps and normal.filled_fraction >= float(FILLED_TARGET)
+    print(f"NORMAL / market cost ratio: {ratio:.2f}")
+    print(f"target NORMAL cost <= 0.5 x market and >= 99 % filled: {'met' if met else 'MISSED'}")
+    path = write_figures(
+        "execution_cost",
+        {
+            "speed": args.speed,
+            "items_per_seed": args.items,
+            "baseline": "minimal market-order executor over the same AlpacaBroker",
+            "overall": {name: asdict(totals) for name, totals in overall.items()},
+            "normal_over_market": ratio,
+            "target_met": met,
+            "rows": rows,
+            "bench_seconds": round(time.perf_counter() - started, 1),
+        },
+    )
+    print(f"figures: {path}")
+
+
+if __name__ == "__main__":
+    main()
