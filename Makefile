@@ -5,6 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 RUN_EVENT ?= events/mixed-sell-and-buy.json
+RUN_EXPECT ?= SUCCESS,SUCCESS_WITH_SKIPS
 
 .DEFAULT_GOAL := help
 
@@ -35,8 +36,8 @@ lint: $(STAMP) ## ruff, mypy --strict on src/, and the layering contract
 	$(BIN)/lint-imports
 
 .PHONY: run
-run: $(STAMP) ## the local demo: check every saved event (dry run)
-	$(BIN)/plan-executor check events/*.json
+run: $(STAMP) ## the local demo: replay RUN_EVENT on moto + alpaca_sim, then again (a duplicate)
+	$(BIN)/plan-executor replay $(RUN_EVENT) --times 2 --expect $(RUN_EXPECT)
 
 .PHONY: schemas
 schemas: $(STAMP) ## regenerate the JSON Schema files in schemas/

@@ -50,6 +50,8 @@ DIRECT_UPLOAD_LIMIT_BYTES = 50 * 1024 * 1024
 FORBIDDEN_TOP_LEVEL = frozenset(
     {"alpaca_sim", "tests", "moto", "pytest", "_pytest", "hypothesis", "pip", "setuptools"}
 )
+# Local tooling inside the service package (replay, local stack): it needs moto, a dev tool.
+LOCAL_ONLY_SUBPACKAGES = ("local",)
 # Test suites shipped inside these packages and imported only by their own test runners.
 PACKAGES_WITH_TEST_SUITES = ("numpy", "pandas")
 STRIPPED_SUFFIXES = (".pyi",)
@@ -141,7 +143,7 @@ def copy_service(target: Path) -> None:
     shutil.copytree(
         SERVICE_PACKAGE,
         target / SERVICE_PACKAGE.name,
-        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", *LOCAL_ONLY_SUBPACKAGES),
     )
 
 
@@ -195,6 +197,11 @@ def check_contents(target: Path) -> None:
         raise BuildError(f"artifact must not contain: {', '.join(present)}")
     if not (target / SERVICE_PACKAGE.name / "__init__.py").is_file():
         raise BuildError("artifact is missing the plan_executor package")
+    local = [
+        name for name in LOCAL_ONLY_SUBPACKAGES if (target / SERVICE_PACKAGE.name / name).exists()
+    ]
+    if local:
+        raise BuildError(f"artifact must not contain plan_executor.{', '.join(local)}")
 
 
 def compile_bytecode(python: Path, target: Path) -> None:

@@ -1,11 +1,14 @@
-"""`plan-executor`: check saved events, write the JSON Schemas.
+"""`plan-executor`: check saved events, write the JSON Schemas, replay an event locally.
 
     plan-executor check events/*.json [--now ISO] [--max-plan-age SECONDS] [--strict]
     plan-executor schemas --out schemas
+    plan-executor replay EVENT.json [--broker sim|alpaca] [--times N] [--as-is] ...
+    plan-executor local-stack [--host H] [--moto-port P] [--sim-port P]
 
 `check` judges staleness as if each event were delivered when EventBridge published it (its
 envelope `time`) unless `--now` says otherwise. Exit status: 0, or 1 with `--strict` when any
-event is rejected, or 2 when a file cannot be read.
+event is rejected, or 2 when a file cannot be read. `replay` and `local-stack` live in
+plan_executor.local (see replay_cli.py for their options and exit statuses).
 """
 
 import argparse
@@ -23,6 +26,7 @@ from plan_executor.domain.events import (
 )
 from plan_executor.domain.schemas import render_schemas
 from plan_executor.domain.validation import PlanValidationError
+from plan_executor.local import replay_cli
 
 DEFAULT_MAX_PLAN_AGE_SECONDS = 300.0
 EXIT_OK, EXIT_REJECTED, EXIT_UNREADABLE = 0, 1, 2
@@ -39,6 +43,8 @@ class _Tally:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `plan-executor` console script."""
     args = _parser().parse_args(argv)
+    if args.command in replay_cli.COMMANDS:
+        return replay_cli.run(args)
     if args.command == "schemas":
         return _write_schemas(Path(args.out))
     return _check(args.events, now=args.now, max_age=args.max_plan_age, strict=args.strict)
@@ -109,7 +115,8 @@ def _positive_seconds(text: str) -> timedelta:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="plan-executor", description="Check saved events; write JSON Schemas."
+        prog="plan-executor",
+        description="Check saved events; write JSON Schemas; replay an event locally.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
     check = commands.add_parser("check", help="validate saved events and show their plans")
@@ -127,6 +134,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--strict", action="store_true", help="exit 1 if any event is rejected")
     schemas = commands.add_parser("schemas", help="write the JSON Schema files")
     schemas.add_argument("--out", default="schemas", metavar="DIR")
+    replay_cli.add_parsers(commands)
     return parser
 
 

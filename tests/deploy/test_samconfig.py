@@ -79,12 +79,12 @@ def test_local_environment_sets_exactly_the_declared_variables(
     assert all(isinstance(value, str) for value in local["ExecutorFunction"].values())
 
 
-def test_local_environment_points_at_this_machine_in_paper_mode() -> None:
+def test_local_environment_points_at_this_machine_in_simulated_mode() -> None:
     local = json.loads(LOCAL_ENV_PATH.read_text(encoding="utf-8"))["ExecutorFunction"]
     urls = {name: value for name, value in local.items() if name.endswith("_URL")}
     assert urls
     assert all("://host.docker.internal:" in value for value in urls.values()), urls
-    assert local["TRADING_MODE"] == "paper"
+    assert local["TRADING_MODE"] == "simulated", "orders go to alpaca_sim, and results say so"
     assert local["ALLOW_LIVE_TRADING"] == "false"
 
 

@@ -32,7 +32,7 @@ def test_the_stack_has_every_resource(aws_stack: AwsStack) -> None:
     secret = aws_stack.client("secretsmanager").get_secret_value(SecretId=aws_stack.secret_arn)
     assert json.loads(secret["SecretString"]) == TEST_ALPACA_SECRET
     env = aws_stack.service_env()
-    assert env["LEDGER_BUCKET_NAME"] == aws_stack.ledger_bucket
+    assert env["LEDGER_BUCKET"] == aws_stack.ledger_bucket
     assert env["FAILURE_QUEUE_URL"] == aws_stack.dlq_url
     assert env["AWS_ENDPOINT_URL"] == aws_stack.endpoint_url
 
