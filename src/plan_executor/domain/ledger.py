@@ -43,13 +43,18 @@ class CancelReason(StrEnum):
 
 
 class LedgerFill(BaseModel):
-    """One execution as the broker reported it."""
+    """One execution as the broker reported it, or shares seen filled only in a REST read
+    (stream down, or the order was answered already filled): then `execution_id` and `price`
+    are null and the order line's `avg_fill_price` (the broker's) covers them. A price is never
+    estimated."""
 
     model_config = OUTPUT_MODEL_CONFIG
 
     execution_id: ExecutionId | None = Field(description="Broker execution id, if given.")
     qty: Quantity = Field(description="Shares in this execution.")
-    price: TradePrice = Field(description="Price of this execution.")
+    price: TradePrice | None = Field(
+        description="Price of this execution; null when only the cumulative fill was seen."
+    )
     time: UtcTimestamp = Field(description="When it executed.")
 
 

@@ -215,12 +215,11 @@ def _cancellation_line(
 
 
 def _ledger_fills(child: ChildOrder) -> tuple[LedgerFill, ...]:
-    """Executions with the broker's price; a rise seen only in a REST read has none and is
-    covered by the order's cumulative quantity and average."""
+    """Every fill, so the lines add up to the order's filled quantity; one seen only in a REST
+    read has no execution id or price (the order's broker average covers it)."""
     return tuple(
         LedgerFill(execution_id=fill.execution_id, qty=fill.qty, price=fill.price, time=fill.at)
         for fill in child.fills
-        if fill.price is not None
     )
 
 
