@@ -43,6 +43,10 @@ run: $(STAMP) ## the local demo: replay RUN_EVENT on moto + alpaca_sim, then aga
 schemas: $(STAMP) ## regenerate the JSON Schema files in schemas/
 	$(BIN)/plan-executor schemas --out schemas
 
+.PHONY: bench
+bench: $(STAMP) ## the performance report (bench/out/report.json and report.png)
+	$(BIN)/python bench/report.py
+
 .PHONY: build
 build: ## build the Lambda artifact build/plan-executor.zip (no Docker; needs Python 3.12)
 	$(PYTHON) scripts/build_artifact.py

@@ -1,8 +1,9 @@
 """The venue's order book in simulated time: admission, acks, fills, cancels, expiry.
 
 `run_until(t)` replays everything due up to t in time order (scheduled acks, cancels and
-expiries, and a matching pass at every market step while orders are working), so the outcome
-depends only on the seed and the calls made, not on how often anyone looks.
+expiries, a matching pass at every market step while orders are working, and other traders'
+arrivals on symbols where our limits rest), so the outcome depends only on the seed and the
+calls made, not on how often anyone looks.
 """
 
 import heapq
@@ -15,6 +16,7 @@ from enum import StrEnum
 from alpaca_sim.account import Account
 from alpaca_sim.admission import Admission, Book, admit
 from alpaca_sim.errors import SimError
+from alpaca_sim.flow import Arrival, FlowStream, flow_can_trade, flow_fills
 from alpaca_sim.market import Market, Quote
 from alpaca_sim.matching import (
     Execution,
@@ -73,6 +75,11 @@ class Engine:
         self.unpriced_fills: list[ArmedFault] = []  # each strips the prices of one fill
         self._agenda: list[tuple[datetime, int, Due, str]] = []
         self._open: dict[str, SimOrder] = {}  # orders not yet terminal, in arrival order
+        self._flows = {
+            symbol: FlowStream(self.market.flow_generator(symbol), spec, now, self.calendar)
+            for symbol, spec in sorted(scenario.flow.items())
+            if spec.active
+        }
         self._seq = 0
 
     def new_id(self) -> str:
@@ -81,20 +88,30 @@ class Engine:
     # ----- time -----
 
     def run_until(self, now: datetime) -> None:
+        """Replay what is due up to `now`; at one instant: agenda, then the step, then flow."""
         while True:
             due = self._agenda[0][0] if self._agenda and self._agenda[0][0] <= now else None
             step = self._next_matching_step(now)
-            if due is None and step is None:
+            flow = self._next_arrival(now)
+            pending = [
+                (at, rank)
+                for rank, at in enumerate((due, step, None if flow is None else flow[1].at))
+                if at is not None
+            ]
+            if not pending:
                 break
-            if due is not None and (step is None or due <= step):
-                at, _, kind, order_id = heapq.heappop(self._agenda)
+            at, first = min(pending)
+            if first == 0:
+                _, _, kind, order_id = heapq.heappop(self._agenda)
                 self.cursor = max(self.cursor, at)
                 self._handle(kind, self.orders[order_id], at)
-            elif step is not None:
-                self.cursor = step
+            elif first == 1:
+                self.cursor = at
                 for order in list(self._open.values()):
-                    if self._working(order, step):
-                        self._try_match(order, step)
+                    if self._working(order, at):
+                        self._try_match(order, at)
+            elif flow is not None:
+                self._meet_flow(*flow)
         self.cursor = max(self.cursor, now)
 
     def quote_changed(self, symbol: str) -> None:
@@ -109,6 +126,42 @@ class Engine:
             return None
         step = self.market.next_step_time(self.cursor)
         return step if step <= now else None
+
+    def _next_arrival(self, now: datetime) -> tuple[str, Arrival] | None:
+        """The earliest flow arrival up to `now` on a symbol where one of our limits works."""
+        if not self._flows:
+            return None
+        working = {
+            o.symbol
+            for o in self._open.values()
+            if o.order_type == "limit" and self._working(o, self.cursor)
+        }
+        earliest: tuple[str, Arrival] | None = None
+        for symbol in sorted(working & self._flows.keys()):
+            arrival = self._flows[symbol].next_from(self.cursor)
+            if arrival.at <= now and (earliest is None or arrival.at < earliest[1].at):
+                earliest = (symbol, arrival)
+        return earliest
+
+    def _meet_flow(self, symbol: str, arrival: Arrival) -> None:
+        """Another trader's marketable order arrives: it may hit our resting limits."""
+        self._flows[symbol].consume()
+        at = self.cursor = arrival.at
+        if not self.calendar.is_open(at) or self.market.is_halted(symbol):
+            return
+        quote = self.market.quote(symbol, at)
+        if not flow_can_trade(quote, at, self.market.stale_after):
+            return
+        resting = [o for o in self._open.values() if o.symbol == symbol and self._working(o, at)]
+        fills = flow_fills(
+            arrival,
+            resting,
+            quote,
+            self.market.available(quote, arrival.side),
+            whole_shares=not self.scenario.assets[symbol].fractionable,
+        )
+        for order, execution in fills:
+            self._execute(order, execution, at)
 
     def _working(self, order: SimOrder, at: datetime) -> bool:
         eligible = order.eligible_at

@@ -18,6 +18,7 @@ from alpaca_sim.session import SessionCalendar
 _MID_UNIT = Decimal("0.0001")  # the walk moves in hundredths of a cent
 _SESSION_SECONDS_PER_YEAR = 252 * 6.5 * 3600
 _INDEX_CACHE_SIZE = 4096
+_FLOW_SALT = 0x5DEECE66D_F10F  # sets a symbol's flow generator apart from its price path's
 
 
 @dataclass(frozen=True)
@@ -121,8 +122,10 @@ class Market:
         self._step = timedelta(seconds=scenario.step_seconds)
         self.stale_after = timedelta(seconds=scenario.stale_after_seconds)
         self._paths: dict[str, PricePath] = {}
+        self._seeds: dict[str, int] = {}
         for symbol in sorted(scenario.prices):
-            child = random.Random(rng.getrandbits(64))  # noqa: S311 - seeded simulation
+            self._seeds[symbol] = rng.getrandbits(64)
+            child = random.Random(self._seeds[symbol])  # noqa: S311 - seeded simulation
             self._paths[symbol] = PricePath(
                 child,
                 start=scenario.prices[symbol],
@@ -142,6 +145,11 @@ class Market:
     @property
     def symbols(self) -> list[str]:
         return list(self._paths)
+
+    def flow_generator(self, symbol: str) -> random.Random:
+        """The generator of `symbol`'s flow: seeded from the symbol's own seed, apart from its
+        price path, so turning flow on or off leaves every price path as it was."""
+        return random.Random(self._seeds[symbol] ^ _FLOW_SALT)  # noqa: S311 - seeded simulation
 
     def step_index(self, at: datetime) -> int:
         known = self._index_cache.get(at)

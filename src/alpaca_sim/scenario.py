@@ -1,7 +1,16 @@
-"""Scenarios: the starting account, assets and market parameters of a simulated venue."""
+"""Scenarios: the starting account, assets and market parameters of a simulated venue.
+
+Other traders' marketable orders ("flow", see alpaca_sim.flow) are configured with an optional
+top-level `"flow": {"rate_per_min": R, "mean_size": M}` that applies to every symbol, and an
+optional `"flow"` object in a symbol's spec that overrides either field for that symbol.
+`rate_per_min` is the mean number of arrivals per minute of session time (buys and sells
+together; 0, the default, means no flow: resting orders then fill only when the quote moves
+through them); `mean_size` is the mean arriving size in shares (default 100).
+"""
 
 import importlib
 import json
+import math
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -64,6 +73,21 @@ class LatencySpec:
 
 
 @dataclass(frozen=True)
+class FlowSpec:
+    """Other traders' marketable orders on one symbol: Poisson arrivals in session time."""
+
+    rate_per_min: float = 0.0
+    mean_size: float = 100.0  # shares
+
+    @property
+    def active(self) -> bool:
+        return self.rate_per_min > 0
+
+
+NO_FLOW = FlowSpec()
+
+
+@dataclass(frozen=True)
 class Scenario:
     name: str
     cash: Dollars
@@ -85,6 +109,7 @@ class Scenario:
     step_seconds: float = 1.0
     stale_after_seconds: float = 5.0
     collar_pct: Decimal = Decimal(2)
+    flow: Mapping[str, FlowSpec] = field(default_factory=dict)  # absent symbol: NO_FLOW
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -157,7 +182,23 @@ def _build(d: Mapping[str, object]) -> Scenario:
         step_seconds=_positive_float(market, "step_seconds", 1.0),
         stale_after_seconds=float(str(market.get("stale_after_seconds", 5.0))),
         collar_pct=to_decimal(market.get("collar_pct", "2")),
+        flow=_flows(_section(d, "flow"), specs),
     )
+
+
+def _flows(
+    default: Mapping[str, object], specs: Mapping[str, Mapping[str, object]]
+) -> dict[str, FlowSpec]:
+    flows: dict[str, FlowSpec] = {}
+    for symbol, spec in specs.items():
+        merged = {**default, **_section(spec, "flow")}
+        flow = FlowSpec(
+            rate_per_min=_non_negative(merged, "rate_per_min"),
+            mean_size=_positive_float(merged, "mean_size", FlowSpec.mean_size),
+        )
+        if flow.active:
+            flows[symbol] = flow
+    return flows
 
 
 def _section(d: Mapping[str, object], key: str, *, required: bool = False) -> Mapping[str, object]:
@@ -192,15 +233,15 @@ def _positive_int(d: Mapping[str, object], key: str, default: int) -> int:
 
 def _positive_float(d: Mapping[str, object], key: str, default: float) -> float:
     value = float(str(d.get(key, default)))
-    if value <= 0:
-        raise ValueError(f"{key!r} must be > 0")
+    if not value > 0 or math.isinf(value):
+        raise ValueError(f"{key!r} must be > 0 and finite")
     return value
 
 
 def _non_negative(d: Mapping[str, object], key: str) -> float:
     value = float(str(d.get(key, 0)))
-    if value < 0:
-        raise ValueError(f"{key!r} must be >= 0")
+    if not value >= 0 or math.isinf(value):
+        raise ValueError(f"{key!r} must be >= 0 and finite")
     return value
 
 
