@@ -43,6 +43,12 @@ run: $(STAMP) ## the local demo: replay RUN_EVENT on moto + alpaca_sim, then aga
 schemas: $(STAMP) ## regenerate the JSON Schema files in schemas/
 	$(BIN)/plan-executor schemas --out schemas
 
+FUZZ_SECONDS ?= 60
+
+.PHONY: fuzz
+fuzz: $(STAMP) ## coverage-guided fuzzing of event parsing with atheris (not part of make test)
+	$(BIN)/python -m tests.fuzz.fuzz_events -max_total_time=$(FUZZ_SECONDS)
+
 .PHONY: bench
 bench: $(STAMP) ## the performance report (bench/out/report.json and report.png)
 	$(BIN)/python bench/report.py

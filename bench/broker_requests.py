@@ -19,6 +19,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -96,35 +97,46 @@ async def main_async(sizes: list[int], fill_ms: float) -> list[Row]:
     return [await run_size(items, fill_ms) for items in sizes]
 
 
+def measure(sizes: tuple[int, ...] = (10, 50, 100), fill_ms: float = 20.0) -> dict[str, Any]:
+    """The figures (JSON-ready): one row per plan size."""
+    started = time.perf_counter()
+    rows = asyncio.run(main_async(list(sizes), fill_ms))
+    worst = max(row.per_filled_order for row in rows)
+    return {
+        "urgency": URGENCY,
+        "fill_ms": fill_ms,
+        "target": TARGET,
+        "worst_per_filled_order": round(worst, 2),
+        "target_met": worst <= TARGET,
+        "rows": [asdict(row) for row in rows],
+        "bench_seconds": round(time.perf_counter() - started, 1),
+    }
+
+
+def report_lines(figures: dict[str, Any]) -> list[str]:
+    rows = [Row(**row) for row in figures["rows"]]
+    header = f"{'items':>5} {'requests':>8} {'orders':>6} {'filled':>6} {'per fill':>9}"
+    lines = [
+        f"{figures['urgency']} plans, trade stream up, {figures['fill_ms']:.0f} ms fill latency",
+        f"{header} {'per item':>8}",
+        *(row.line for row in rows),
+    ]
+    for row in rows:
+        parts = ", ".join(f"{name} {count}" for name, count in row.by_endpoint.items())
+        lines.append(f"  {row.items:>3} items: {parts}")
+    verdict = "met" if figures["target_met"] else "MISSED"
+    lines.append(f"target <= {TARGET} requests per filled order: {verdict}")
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 50, 100])
     parser.add_argument("--fill-ms", type=float, default=20.0)
     args = parser.parse_args()
-    started = time.perf_counter()
-    rows = asyncio.run(main_async(args.sizes, args.fill_ms))
-    print(f"{URGENCY} plans, trade stream up, {args.fill_ms:.0f} ms fill latency")
-    header = f"{'items':>5} {'requests':>8} {'orders':>6} {'filled':>6} {'per fill':>9}"
-    print(f"{header} {'per item':>8}")
-    for row in rows:
-        print(row.line)
-    for row in rows:
-        parts = ", ".join(f"{name} {count}" for name, count in row.by_endpoint.items())
-        print(f"  {row.items:>3} items: {parts}")
-    worst = max(row.per_filled_order for row in rows)
-    print(f"target <= {TARGET} requests per filled order: {'met' if worst <= TARGET else 'MISSED'}")
-    path = write_figures(
-        "broker_requests",
-        {
-            "urgency": URGENCY,
-            "fill_ms": args.fill_ms,
-            "target": TARGET,
-            "target_met": worst <= TARGET,
-            "rows": [asdict(row) for row in rows],
-            "bench_seconds": round(time.perf_counter() - started, 1),
-        },
-    )
-    print(f"figures: {path}")
+    figures = measure(tuple(args.sizes), args.fill_ms)
+    print("\n".join(report_lines(figures)))
+    print(f"figures: {write_figures('broker_requests', figures)}")
 
 
 if __name__ == "__main__":

@@ -12,8 +12,9 @@ and the same plan (half sells, half buys, ~$2000 each):
   market: a minimal executor over the same AlpacaBroker: read the arrival quotes, size each
           item (sells at the mid, buys at the ask, rounded down), send DAY market orders,
           sells first, and poll each order until it is done.
-Cost per item = slippage_bps(side, average fill, arrival mid) (positive = worse for us);
-the plan figure is notional-weighted.
+Both sims carry other traders' marketable flow (FLOW), which hits resting limits inside the
+spread at their price. Cost per item = slippage_bps(side, average fill, arrival mid)
+(positive = worse for us); the plan figure is notional-weighted.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import timedelta
 from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -55,6 +57,10 @@ ITEM_NOTIONAL = Decimal(2000)
 QTY_STEP = Decimal("0.000000001")
 POLL_S = 0.02
 FILLED_TARGET = Decimal("0.99")
+FLOW = {"rate_per_min": 20, "mean_size": 100}
+"""Other traders' marketable orders on every symbol (alpaca_sim.flow): one every 3 s of market
+time on average, buys and sells alike, 100 shares on average; a modest rate for liquid stocks.
+They hit our resting limits that are the best bid/offer; market orders do not notice them."""
 COST_TARGET_FRACTION = Decimal("0.5")
 
 
@@ -188,7 +194,7 @@ async def until_done(broker: AlpacaBroker, cid: str, timeout_s: float) -> Broker
 
 
 async def one_seed(seed: int, items: int, speed: float) -> dict[str, list[ItemCost]]:
-    scenario = generated_scenario(items, seed=seed)
+    scenario = {**generated_scenario(items, seed=seed), "flow": FLOW}
     plan = plan_items(symbol_names(items), notional=ITEM_NOTIONAL, rng=random.Random(seed))
     results: dict[str, list[ItemCost]] = {}
     for name, method in (("normal", normal_profile), ("market", market_orders)):
@@ -209,55 +215,65 @@ async def main_async(
     return {seed: await one_seed(seed, items, speed) for seed in seeds}
 
 
+def measure(
+    seeds: tuple[int, ...] = (1, 2, 3, 4), items: int = 50, speed: float = 20.0
+) -> dict[str, Any]:
+    """The figures (JSON-ready): per seed and method, and over all seeds."""
+    started = time.perf_counter()
+    by_seed = asyncio.run(main_async(list(seeds), items, speed))
+    rows = [
+        {"seed": seed, "method": name, **asdict(Totals.of(costs))}
+        for seed, methods in by_seed.items()
+        for name, costs in methods.items()
+    ]
+    overall = {
+        name: Totals.of([c for methods in by_seed.values() for c in methods[name]])
+        for name in ("normal", "market")
+    }
+    normal, market = overall["normal"], overall["market"]
+    ratio = normal.cost_bps / market.cost_bps if market.cost_bps else float("nan")
+    met = normal.cost_bps <= float(
+        COST_TARGET_FRACTION
+    ) * market.cost_bps and normal.filled_fraction >= float(FILLED_TARGET)
+    return {
+        "speed": speed,
+        "flow": FLOW,
+        "items_per_seed": items,
+        "baseline": "minimal market-order executor over the same AlpacaBroker",
+        "overall": {name: asdict(totals) for name, totals in overall.items()},
+        "normal_over_market": ratio,
+        "target_met": met,
+        "rows": rows,
+        "bench_seconds": round(time.perf_counter() - started, 1),
+    }
+
+
+def report_lines(figures: dict[str, Any]) -> list[str]:
+    overall = [{"seed": "all", "method": name, **t} for name, t in figures["overall"].items()]
+    lines = [
+        f"cost vs arrival mid (bps, notional-weighted; + = worse), sim at {figures['speed']:g}x",
+        f"{'seed':>6} {'method':>7} {'items':>6} {'cost bps':>9} {'mean bps':>9} {'filled':>8}",
+    ]
+    for row in [*figures["rows"], *overall]:
+        lines.append(
+            f"{row['seed']:>6} {row['method']:>7} {row['items']:>6} {row['cost_bps']:>9.2f} "
+            f"{row['mean_bps']:>9.2f} {row['filled_fraction']:>8.2%}"
+        )
+    verdict = "met" if figures["target_met"] else "MISSED"
+    lines.append(f"NORMAL / market cost ratio: {figures['normal_over_market']:.2f}")
+    lines.append(f"target NORMAL cost <= 0.5 x market and >= 99 % filled: {verdict}")
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4])
     parser.add_argument("--items", type=int, default=50)
     parser.add_argument("--speed", type=float, default=20.0)
     args = parser.parse_args()
-    started = time.perf_counter()
-    by_seed = asyncio.run(main_async(args.seeds, args.items, args.speed))
-    print(f"cost vs arrival mid (bps, notional-weighted; + = worse), sim at {args.speed:g}x")
-    print(f"{'seed':>6} {'method':>7} {'items':>6} {'cost bps':>9} {'mean bps':>9} {'filled':>8}")
-    rows = []
-    for seed, methods in by_seed.items():
-        for name, costs in methods.items():
-            totals = Totals.of(costs)
-            rows.append({"seed": seed, "method": name, **asdict(totals)})
-            print(
-                f"{seed:>6} {name:>7} {totals.items:>6} {totals.cost_bps:>9.2f} "
-                f"{totals.mean_bps:>9.2f} {totals.filled_fraction:>8.2%}"
-            )
-    overall = {
-        name: Totals.of([c for methods in by_seed.values() for c in methods[name]])
-        for name in ("normal", "market")
-    }
-    for name, totals in overall.items():
-        print(
-            f"{'all':>6} {name:>7} {totals.items:>6} {totals.cost_bps:>9.2f} "
-            f"{totals.mean_bps:>9.2f} {totals.filled_fraction:>8.2%}"
-        )
-    normal, market = overall["normal"], overall["market"]
-    ratio = normal.cost_bps / market.cost_bps if market.cost_bps else float("nan")
-    met = normal.cost_bps <= float(
-        COST_TARGET_FRACTION
-    ) * market.cost_bps and normal.filled_fraction >= float(FILLED_TARGET)
-    print(f"NORMAL / market cost ratio: {ratio:.2f}")
-    print(f"target NORMAL cost <= 0.5 x market and >= 99 % filled: {'met' if met else 'MISSED'}")
-    path = write_figures(
-        "execution_cost",
-        {
-            "speed": args.speed,
-            "items_per_seed": args.items,
-            "baseline": "minimal market-order executor over the same AlpacaBroker",
-            "overall": {name: asdict(totals) for name, totals in overall.items()},
-            "normal_over_market": ratio,
-            "target_met": met,
-            "rows": rows,
-            "bench_seconds": round(time.perf_counter() - started, 1),
-        },
-    )
-    print(f"figures: {path}")
+    figures = measure(tuple(args.seeds), args.items, args.speed)
+    print("\n".join(report_lines(figures)))
+    print(f"figures: {write_figures('execution_cost', figures)}")
 
 
 if __name__ == "__main__":

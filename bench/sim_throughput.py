@@ -15,7 +15,8 @@ import signal
 import sys
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 import aiohttp
 from alpaca.data.historical import StockHistoricalDataClient
@@ -81,7 +82,7 @@ async def get_quotes(session: aiohttp.ClientSession, _: int) -> int:
         return response.status
 
 
-async def measure(
+async def measure_row(
     name: str, session: aiohttp.ClientSession, request: Request, seconds: float, workers: int
 ) -> Row:
     counter = iter(range(10**9))
@@ -166,7 +167,7 @@ async def run(seconds: float, workers: int) -> list[Row]:
                 ("submit resting limit (book grows)", lambda s, n: post_order(s, resting_limit(n))),
             ]
             rows = [
-                await measure(f"{name} ({workers} conc.)", session, request, seconds, workers)
+                await measure_row(f"{name} ({workers} conc.)", session, request, seconds, workers)
                 for name, request in plan
             ]
             async with session.delete("/v2/orders") as response:
@@ -180,15 +181,33 @@ async def run(seconds: float, workers: int) -> list[Row]:
     return rows
 
 
+def measure(seconds: float = 1.0, workers: int = 8) -> dict[str, Any]:
+    """The figures (JSON-ready): requests per second per scenario."""
+    started = time.perf_counter()
+    rows = asyncio.run(run(seconds, workers))
+    return {
+        "seconds_per_row": seconds,
+        "workers": workers,
+        "rows": [{**asdict(row), "per_second": round(row.per_second)} for row in rows],
+        "bench_seconds": round(time.perf_counter() - started, 1),
+    }
+
+
+def report_lines(figures: dict[str, Any]) -> list[str]:
+    lines = [f"{'scenario':44} {'requests':>9} {'errors':>7} {'req/s':>9}"]
+    for row in figures["rows"]:
+        lines.append(
+            f"{row['name']:44} {row['requests']:9d} {row['errors']:7d} {row['per_second']:9.0f}"
+        )
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=1.0, help="wall time per row")
     parser.add_argument("--workers", type=int, default=8)
     args = parser.parse_args()
-    rows = asyncio.run(run(args.seconds, args.workers))
-    print(f"{'scenario':44} {'requests':>9} {'errors':>7} {'req/s':>9}")
-    for row in rows:
-        print(f"{row.name:44} {row.requests:9d} {row.errors:7d} {row.per_second:9.0f}")
+    print("\n".join(report_lines(measure(args.seconds, args.workers))))
 
 
 if __name__ == "__main__":

@@ -31,7 +31,11 @@ from plan_executor.domain.rejections import (
     rejected_result_for_invalid_event,
 )
 from plan_executor.domain.results import ExecutionResult
-from plan_executor.domain.validation import PlanValidationError, violations_from_pydantic
+from plan_executor.domain.validation import (
+    PlanValidationError,
+    Violation,
+    violations_from_pydantic,
+)
 from plan_executor.engine.delivery import Delivery, deliver
 from plan_executor.engine.executor import ExecutionDeps, ExecutionOutcome, run_plan
 from plan_executor.engine.models import ExecutionRequest
@@ -96,6 +100,8 @@ class PlanRunner:
 def parse_event(event: Mapping[str, Any]) -> RebalancePlannedEvent:
     """The Powertools EventBridge envelope first, then our contract; PlanValidationError names
     the field and the rule."""
+    if not isinstance(event, Mapping):  # Lambda hands over whatever JSON the caller sent
+        raise PlanValidationError([Violation("event", "object_type", "expected a JSON object")])
     try:
         parse(event=dict(event), model=EventBridgeModel)
     except ValidationError as error:

@@ -100,7 +100,7 @@ class AlpacaBroker:
             config.key_id, secret, raw_data=True, url_override=config.data_url
         )
         self._sessions = [
-            prepare_sdk_client(client, config.http_timeout_s)
+            prepare_sdk_client(client, config.http_timeout_s, pool_size=config.http_workers)
             for client in (self._trading, self._data)
         ]
         self._runner = BlockingRunner(config.http_workers, "alpaca-http")

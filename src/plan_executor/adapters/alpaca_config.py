@@ -5,6 +5,7 @@ from typing import Final
 
 DATA_FEEDS: Final = frozenset({"iex", "sip", "delayed_sip", "otc", "boats", "overnight"})
 MAX_ORDERS_PAGE: Final = 500
+DEFAULT_HTTP_WORKERS: Final = 32
 _HIDDEN: Final = "***"
 
 
@@ -59,7 +60,11 @@ class AlpacaConfig:
     stream_close_timeout_s: float = 1.0
     stream_reconnect_min_s: float = 1.0
     stream_reconnect_max_s: float = 10.0
-    http_workers: int = 8
+    http_workers: int = DEFAULT_HTTP_WORKERS
+    """Bound on the HTTP threads (and kept connections per host). alpaca-py blocks, so this is
+    how many requests may be in flight at once; threads start on demand, so a plan uses about
+    as many as its widest fan-out (asset reads, submits), up to this bound. The rate limiter,
+    not this, bounds requests per minute."""
     orders_page_size: int = MAX_ORDERS_PAGE
 
     def __post_init__(self) -> None:

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import requests
 from alpaca.common.rest import RESTClient
-from requests.adapters import HTTPAdapter
+from requests.adapters import DEFAULT_POOLSIZE, HTTPAdapter
 
 T = TypeVar("T")
 
@@ -24,8 +24,9 @@ class _TimeoutAdapter(HTTPAdapter):
     """Supplies `timeout_s` to every request sent without an explicit timeout (alpaca-py sends
     none, so a stalled server would otherwise block the call forever)."""
 
-    def __init__(self, timeout_s: float) -> None:
-        super().__init__(max_retries=0)  # urllib3 never resends anything behind our back
+    def __init__(self, timeout_s: float, pool_size: int) -> None:
+        # urllib3 never resends anything behind our back; one kept connection per thread.
+        super().__init__(max_retries=0, pool_maxsize=pool_size)
         self._timeout_s = timeout_s
 
     def send(  # noqa: PLR0917 (the signature of the method it overrides)
@@ -47,16 +48,19 @@ class _TimeoutAdapter(HTTPAdapter):
         )
 
 
-def prepare_sdk_client(client: RESTClient, timeout_s: float) -> requests.Session:
-    """Switch off the SDK's blocking retry and give every request `timeout_s`. Returns the
-    session so the owner can close it."""
+def prepare_sdk_client(
+    client: RESTClient, timeout_s: float, *, pool_size: int = DEFAULT_POOLSIZE
+) -> requests.Session:
+    """Switch off the SDK's blocking retry and give every request `timeout_s`; keep up to
+    `pool_size` connections per host (one per thread that may call at once, so none is
+    opened anew for each request). Returns the session so the owner can close it."""
     if timeout_s <= 0:
         raise ValueError(f"timeout must be positive, got {timeout_s}")
     client._retry = 0
     client._retry_codes = []
     session = client._session
     for prefix in ("https://", "http://"):
-        session.mount(prefix, _TimeoutAdapter(timeout_s))
+        session.mount(prefix, _TimeoutAdapter(timeout_s, pool_size))
     return session
 
 
@@ -88,9 +92,11 @@ def backoff_delay(policy: RetryPolicy, failures: int, rng: random.Random) -> flo
 
 
 class BlockingRunner:
-    """Runs blocking SDK calls on a small pool of its own and remembers those still running,
-    so `aclose()` can wait for them (each is bounded by the HTTP timeout) before the pool stops.
-    A caller that is cancelled stops waiting at once; its thread finishes in the background."""
+    """Runs blocking SDK calls on a pool of its own and remembers those still running, so
+    `aclose()` can wait for them (each is bounded by the HTTP timeout) before the pool stops.
+    Threads start only when a call finds none idle, so the pool grows with the calls in flight
+    at once (a plan's fan-out) up to `max_workers`. A caller that is cancelled stops waiting at
+    once; its thread finishes in the background."""
 
     def __init__(self, max_workers: int, thread_name_prefix: str) -> None:
         self._pool = concurrent.futures.ThreadPoolExecutor(

@@ -30,6 +30,9 @@ log = logging.getLogger(__name__)
 
 TRADE_UPDATES = "trade_updates"
 _END = None
+WEBSOCKET_LOGGER = "websockets.client"
+"""Where alpaca-py's websocket logs every frame at DEBUG, the authentication frame included."""
+_AUTH_FRAME_MARKS = ("authenticate", "secret_key")
 
 
 def stream_endpoint(config: AlpacaConfig) -> str:
@@ -37,6 +40,26 @@ def stream_endpoint(config: AlpacaConfig) -> str:
         return config.stream_url
     default = BaseURL.TRADING_STREAM_PAPER if config.paper else BaseURL.TRADING_STREAM_LIVE
     return default.value
+
+
+class _AuthFrameRedaction(logging.Filter):
+    """websockets logs each frame's start and end at DEBUG (`> %s` out, `< %s` in): the end of
+    the first frame we send is the secret key. That record keeps its place in the log, without
+    the frame; the broker's reply (authorized or not) stays readable."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args if isinstance(record.args, tuple) else ()
+        sent = str(record.msg).startswith(">")
+        if sent and any(mark in str(arg) for arg in args for mark in _AUTH_FRAME_MARKS):
+            record.args = ("<redacted: stream authentication frame>",)
+        return True
+
+
+def redact_stream_auth_frames() -> None:
+    """Idempotent: keep the credentials out of the websocket's DEBUG frame log."""
+    wire_log = logging.getLogger(WEBSOCKET_LOGGER)
+    if not any(isinstance(f, _AuthFrameRedaction) for f in wire_log.filters):
+        wire_log.addFilter(_AuthFrameRedaction())
 
 
 class _ObservedTradingStream(TradingStream):
@@ -49,6 +72,7 @@ class _ObservedTradingStream(TradingStream):
         on_listening: Callable[[bool], None],
         on_closed: Callable[[], None],
     ) -> None:
+        redact_stream_auth_frames()
         super().__init__(
             config.key_id,
             config.secret_key.reveal(),

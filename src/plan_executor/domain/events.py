@@ -92,7 +92,8 @@ def decode_event_json(text: str | bytes) -> object:
         raise PlanValidationError([violation])
     try:
         return json.loads(text, parse_float=Decimal, parse_constant=_refuse_constant)
-    except (ValueError, RecursionError) as error:
+    except (ValueError, RecursionError, ArithmeticError) as error:
+        # ArithmeticError: decimal.InvalidOperation, for an exponent beyond Decimal's range
         message = echo(str(error))
         raise PlanValidationError([Violation("event", "json_syntax", message)]) from None
 

@@ -58,7 +58,8 @@ def _major_is_supported(value: str) -> str:
 
 
 def _upper_case(value: object) -> object:
-    return value.upper() if isinstance(value, str) else value
+    # ASCII only: str.upper() maps some other letters onto ASCII ones ('\u017fpy' -> 'SPY').
+    return value.upper() if isinstance(value, str) and value.isascii() else value
 
 
 TraceId = Annotated[

@@ -43,7 +43,7 @@ class _Walk:
         if isinstance(value, str):
             if len(value) > MAX_STRING_CHARS:
                 raise _bounds_error(f"strings of at most {MAX_STRING_CHARS} characters")
-            return value
+            return _unicode(value)
         if value is None or isinstance(value, bool):
             return value
         if isinstance(value, int | float | Decimal):
@@ -55,8 +55,19 @@ class _Walk:
         for key, item in value.items():
             if not isinstance(key, str) or len(key) > MAX_KEY_CHARS:
                 raise _bounds_error(f"keys must be strings of at most {MAX_KEY_CHARS} characters")
-            out[key] = self.value(item, depth + 1)
+            out[_unicode(key)] = self.value(item, depth + 1)
         return out
+
+
+def _unicode(text: str) -> str:
+    """JSON's `\\ud800` escape decodes to a lone surrogate, which no UTF-8 writer accepts."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise PydanticCustomError(
+            "string_unicode", "strings must be valid Unicode (a lone surrogate is not)"
+        ) from None
+    return text
 
 
 def validate_json_object(value: object) -> dict[str, object]:

@@ -20,6 +20,9 @@ MAX_SEGMENT_CHARS = 40
 """A path segment can be a user-chosen key (unknown field, metadata key): keep it short."""
 
 MAX_ECHO_CHARS = 32
+MAX_ECHO_INT_BITS = 128
+"""Python refuses to print an int of more than 4300 digits (ValueError), and a 40-digit one
+is already no amount; longer ones are described, not printed."""
 MAX_MESSAGE_CHARS = 200
 
 _RULE_BY_PYDANTIC_TYPE: dict[str, str] = {
@@ -99,6 +102,8 @@ def echo(value: object) -> str:
         clipped = value[:MAX_ECHO_CHARS]
         text = repr(clipped)
         return text + "..." if len(value) > MAX_ECHO_CHARS else text
+    if isinstance(value, int) and value.bit_length() > MAX_ECHO_INT_BITS:
+        return f"<an integer of {value.bit_length()} bits>"
     text = repr(value)
     return text[:MAX_ECHO_CHARS] + "..." if len(text) > MAX_ECHO_CHARS else text
 

@@ -3,20 +3,27 @@
 Each rail either passes or names itself in a rejection. An error while checking a rail (the
 broker's clock unreachable, an unreadable account...) is a rejection too: a rail that cannot be
 checked never lets the plan through.
+
+The local rails run first (no broker call at all when one refuses); then the broker's clock,
+the account and the assets are read concurrently (one round trip, not three) and the rails are
+judged in the same order as before, so the first refusing rail still names the rejection.
 """
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from plan_executor.domain.enums import Action, TradingMode
 from plan_executor.domain.events import plan_age_violation
 from plan_executor.domain.money import Dollars
 from plan_executor.domain.plan import RebalancePlan
 from plan_executor.engine.config import ExecutionSettings
-from plan_executor.ports import AccountSnapshot, AssetInfo, Broker, Clock
+from plan_executor.ports import AccountSnapshot, AssetInfo, Broker, Clock, MarketClock
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,23 +73,31 @@ class _GuardRails:
         self._clock = clock
         self._settings = settings
         self._mode = trading_mode
+        self._symbols = [item.symbol for item in plan.items if item.action is not Action.HOLD]
+        self._reads: _BrokerReads | None = None
         self._account: AccountSnapshot | None = None
         self._assets: Mapping[str, AssetInfo] | None = None
 
     async def check(self) -> GuardsPassed | GuardRejection:
-        rails: list[tuple[str, Callable[[], Awaitable[None]]]] = [
+        local: list[tuple[str, Callable[[], Awaitable[None]]]] = [
             ("trading_mode", self._trading_mode),
             ("kill_switch", self._kill_switch),
             ("plan_age", self._plan_age),
-            ("market_open", self._market_open),
-            ("account", self._account_usable),
-            ("notional_limits", self._notional_limits),
-            ("assets", self._assets_tradable),
         ]
-        for name, rail in rails:
-            rejection = await _checked(name, rail)
-            if rejection is not None:
-                return rejection
+        rejection = await _first_rejection(local)
+        if rejection is not None:
+            return rejection
+        self._reads = await _read_concurrently(self._broker, self._symbols)
+        rejection = await _first_rejection(
+            [
+                ("market_open", self._market_open),
+                ("account", self._account_usable),
+                ("notional_limits", self._notional_limits),
+                ("assets", self._assets_tradable),
+            ]
+        )
+        if rejection is not None:
+            return rejection
         if self._account is None or self._assets is None:
             return GuardRejection("internal", "a rail passed without reading its data")
         return GuardsPassed(account=self._account, assets=self._assets)
@@ -100,13 +115,18 @@ class _GuardRails:
         if violation is not None:
             raise _Refused(violation.describe())
 
+    def _read(self) -> "_BrokerReads":
+        if self._reads is None:
+            raise _Refused("the broker was not read")
+        return self._reads
+
     async def _market_open(self) -> None:
-        market = await self._broker.clock()
+        market = _result(self._read().clock)
         if not market.is_open:
             raise _Refused(f"the market is closed (next open {market.next_open.isoformat()})")
 
     async def _account_usable(self) -> None:
-        account = await self._broker.account()
+        account = _result(self._read().account)
         if account.trading_blocked:
             raise _Refused("the account is blocked from trading")
         self._account = account
@@ -117,10 +137,42 @@ class _GuardRails:
         _check_notionals(self._plan, self._settings, self._account.equity)
 
     async def _assets_tradable(self) -> None:
-        symbols = [item.symbol for item in self._plan.items if item.action is not Action.HOLD]
-        found = await self._broker.assets(symbols)
-        _check_assets(symbols, found)
+        found = _result(self._read().assets)
+        _check_assets(self._symbols, found)
         self._assets = found
+
+
+@dataclass(frozen=True, slots=True)
+class _BrokerReads:
+    """What the broker answered to each read, or the error it raised instead."""
+
+    clock: MarketClock | BaseException
+    account: AccountSnapshot | BaseException
+    assets: Mapping[str, AssetInfo] | BaseException
+
+
+async def _read_concurrently(broker: Broker, symbols: list[str]) -> _BrokerReads:
+    """The three reads at once; each failure is kept for its own rail to judge (fail closed)."""
+    clock, account, assets = await asyncio.gather(
+        broker.clock(), broker.account(), broker.assets(symbols), return_exceptions=True
+    )
+    return _BrokerReads(clock=clock, account=account, assets=assets)
+
+
+def _result(read: T | BaseException) -> T:
+    if isinstance(read, BaseException):
+        raise read
+    return read
+
+
+async def _first_rejection(
+    rails: list[tuple[str, Callable[[], Awaitable[None]]]],
+) -> GuardRejection | None:
+    for name, rail in rails:
+        rejection = await _checked(name, rail)
+        if rejection is not None:
+            return rejection
+    return None
 
 
 async def _checked(name: str, rail: Callable[[], Awaitable[None]]) -> GuardRejection | None:

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from plan_executor.domain.child_order import ChildOrder
-from plan_executor.domain.enums import OrderType
+from plan_executor.domain.enums import OrderType, Side
 from plan_executor.domain.money import ZERO, Dollars, Price, Shares, notional_of
+from plan_executor.domain.pricing import round_passive
 from plan_executor.domain.quotes import Quote
 from plan_executor.domain.sizing import (
     AssetTerms,
@@ -37,6 +38,10 @@ class ItemWork(Protocol):
     @property
     def target_qty(self) -> Shares | None:
         """The share quantity this attempt aims at, when it is share-sized."""
+        ...
+
+    def limit_for(self, price: Price, far: Price, children: Sequence[ChildOrder]) -> Price:
+        """The limit to send for a step priced at `price` (`far`: the far touch)."""
         ...
 
 
@@ -84,6 +89,9 @@ class SellWork:
             min_notional=self.min_notional,
         )
 
+    def limit_for(self, price: Price, far: Price, children: Sequence[ChildOrder]) -> Price:
+        return price
+
 
 @dataclass(slots=True)
 class BuyWork:
@@ -104,6 +112,23 @@ class BuyWork:
             return Skip(SkipReason.NO_USABLE_PRICE, "a market fill has no price yet")
         left = Dollars(max(self.budget - spent, ZERO))
         return size_buy(left, price, self.terms, min_notional=self.min_notional)
+
+    def limit_for(self, price: Price, far: Price, children: Sequence[ChildOrder]) -> Price:
+        """A buy through the far touch is sized at its limit (so it never spends more than the
+        budget) but fills at the touch while it holds, leaving its quantity times the gap
+        unspent. When that would leave the minimum or more (a second order just to spend it),
+        the limit is brought down to where it would not, but never below half way from the
+        touch to `price`, so the order stays marketable if the touch moves."""
+        spent = spent_notional(children)
+        if price <= far or spent is None:
+            return price
+        left = self.budget - spent
+        if left <= self.min_notional:
+            return price
+        slack_free = round_passive(Side.BUY, far * left / (left - self.min_notional))
+        half_way = round_passive(Side.BUY, (far + price) / 2)
+        capped = max(min(price, slack_free), half_way)
+        return capped if capped > far else price
 
 
 def spent_notional(children: Sequence[ChildOrder]) -> Dollars | None:

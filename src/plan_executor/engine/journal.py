@@ -87,6 +87,9 @@ class ExecutionJournal:
         self.inflight: set[asyncio.Task[BrokerOrder]] = set()
         """Submissions still awaiting the broker's answer; shielded from the deadline so the
         cleanup can learn their outcome before it cancels."""
+        self.unknown_outcomes: set[str] = set()
+        """Submissions answered by neither an order nor a refusal (timeout, 5xx, cut off),
+        however a lookup settled them later: the cleanup lists the broker's orders then."""
 
     def runs_for(self, action: Action) -> list[ItemRun]:
         return [run for run in self.items if run.item.action is action]

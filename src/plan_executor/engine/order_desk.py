@@ -50,7 +50,9 @@ class OrderDesk:
 
     async def submit(self, request: OrderRequest) -> ChildOrder:
         """Send one order. Raises `OrderRejected` (recorded as rejected), or whatever else the
-        broker raised once the outcome was looked up (found: tracked; absent: over)."""
+        broker raised once the outcome was looked up and the order is not there (absent: over;
+        lookup failed: unresolved). An order the lookup finds was placed: it is returned, to be
+        worked like any other (left alone, it would rest unwatched)."""
         cid = request.client_order_id
         self._tracker.register(
             submitted(
@@ -70,15 +72,19 @@ class OrderDesk:
             broker_order = await asyncio.shield(task)
         except OrderRejected:
             raise
-        except Exception:  # any other failure leaves the outcome unknown: ask the broker
-            await self._look_up_after_unknown_outcome(cid)
-            raise
+        except Exception as error:  # any other failure leaves the outcome unknown: ask
+            self._journal.unknown_outcomes.add(cid)
+            if not await self._look_up_after_unknown_outcome(cid):
+                raise
+            logger.warning("submission of %s failed (%s), yet the order was placed", cid, error)
+            return self._tracker.get(cid)
         return self._tracker.apply_snapshot(broker_order)
 
     def _submission_answered(self, cid: str, task: "asyncio.Task[BrokerOrder]") -> None:
         """Record the broker's answer, also when the submitting coroutine was cancelled."""
         self._journal.inflight.discard(task)
         if task.cancelled():
+            self._journal.unknown_outcomes.add(cid)
             return
         error = task.exception()
         if error is None:
@@ -86,20 +92,22 @@ class OrderDesk:
         elif isinstance(error, OrderRejected):
             self._tracker.replace_state(rejected_locally(self._tracker.get(cid), self._clock.now()))
         else:
+            self._journal.unknown_outcomes.add(cid)
             logger.warning("submission of %s has an unknown outcome: %s", cid, error)
 
-    async def _look_up_after_unknown_outcome(self, cid: str) -> None:
-        """The broker has the order (track it), or it never arrived (it is over). If the
-        lookup fails too, the order stays unacknowledged for the final sweep to resolve."""
+    async def _look_up_after_unknown_outcome(self, cid: str) -> bool:
+        """True when the broker has the order (now tracked). False when it never arrived (it is
+        over) or the lookup failed too (it stays unacknowledged for the final sweep)."""
         try:
             found = await self._broker.order_by_client_id(cid)
         except BrokerError as error:
             logger.warning("lookup of %s failed: %s", cid, error)
-            return
+            return False
         if found is None:
             self._tracker.replace_state(rejected_locally(self._tracker.get(cid), self._clock.now()))
-        else:
-            self._tracker.apply_snapshot(found)
+            return False
+        self._tracker.apply_snapshot(found)
+        return True
 
     async def cancel_and_confirm(self, cid: str, reason: CancelReason) -> ChildOrder:
         """Cancel `cid` and wait for a terminal state (a fill may win). The order is returned as

@@ -4,6 +4,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from plan_executor.domain.allocation import BuyAllocation, BuyRequest, allocate_buys
 from plan_executor.domain.enums import Action, Side, Urgency
@@ -22,6 +23,7 @@ from plan_executor.engine.tracker import is_terminal
 from plan_executor.ports import AccountSnapshot, Broker, BrokerError, Position
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,12 +44,12 @@ async def run_sells(ctx: PhaseContext) -> None:
     runs = _workable(ctx, ctx.journal.runs_for(Action.SELL))
     if not runs:
         return
-    arrivals = await ctx.quotes.batch([run.symbol for run in runs])
-    try:
-        positions = await ctx.broker.positions()
-    except BrokerError as error:
+    arrivals, positions = await asyncio.gather(
+        ctx.quotes.batch([run.symbol for run in runs]), _read(ctx.broker.positions())
+    )
+    if isinstance(positions, BrokerError):
         for run in runs:
-            run.end(ItemEnding.ERRORED, f"positions unavailable: {error}")
+            run.end(ItemEnding.ERRORED, f"positions unavailable: {positions}")
         return
     await _all(run_sell(ctx, run, positions, arrivals.get(run.symbol)) for run in runs)
 
@@ -90,11 +92,13 @@ async def run_buys(ctx: PhaseContext) -> None:
     runs = [run for run in runs if wanted[run.symbol] is not None]
     if not runs:
         return
-    try:
-        account = await ctx.broker.account()
-    except BrokerError as error:
+    # The quotes of every candidate are read with the buying power: one round trip, not two.
+    account, arrivals = await asyncio.gather(
+        _read(ctx.broker.account()), ctx.quotes.batch([run.symbol for run in runs])
+    )
+    if isinstance(account, BrokerError):
         for run in runs:
-            run.end(ItemEnding.ERRORED, f"buying power unavailable: {error}")
+            run.end(ItemEnding.ERRORED, f"buying power unavailable: {account}")
         return
     available = _spendable_cash(account, allow_margin=ctx.settings.allow_margin)
     requests = [
@@ -112,7 +116,6 @@ async def run_buys(ctx: PhaseContext) -> None:
         for run, grant in zip(runs, allocations, strict=True)
         if _funded(run, grant, available)
     ]
-    arrivals = await ctx.quotes.batch([run.symbol for run, _ in funded])
     await _all(run_buy(ctx, run, grant.granted, arrivals.get(run.symbol)) for run, grant in funded)
 
 
@@ -168,6 +171,14 @@ def _funded(run: ItemRun, grant: BuyAllocation, available: Dollars) -> bool:
 
 def _profile(ctx: PhaseContext) -> PricingProfile:
     return ctx.settings.profile(ctx.urgency)
+
+
+async def _read(read: Awaitable[T]) -> T | BrokerError:
+    """A broker read's answer, or its `BrokerError` (so a concurrent read still completes)."""
+    try:
+        return await read
+    except BrokerError as error:
+        return error
 
 
 async def _all(item_runs: Iterable[Awaitable[None]]) -> None:

@@ -1,5 +1,6 @@
 """Steps 2-7 in order, over one execution's shared parts (the part the deadline may cancel)."""
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -9,15 +10,19 @@ from plan_executor.domain.outcome import ItemEnding
 from plan_executor.domain.sizing import AssetTerms
 from plan_executor.engine.config import ExecutionSettings
 from plan_executor.engine.guards import GuardsPassed
-from plan_executor.engine.journal import ExecutionJournal
+from plan_executor.engine.journal import ExecutionJournal, OrderIdAllocator
 from plan_executor.engine.order_desk import OrderDesk
 from plan_executor.engine.phases import PhaseContext, run_buys, run_sells, settle_sells
 from plan_executor.engine.progress import Phase, ProgressReporter
 from plan_executor.engine.quoting import QuoteSource
-from plan_executor.engine.reconcile import cancel_conflicting_orders, reconcile_plan_orders
+from plan_executor.engine.reconcile import (
+    cancel_conflicting_orders,
+    list_open_orders,
+    reconcile_plan_orders,
+)
 from plan_executor.engine.smart_order import SmartOrderTools
 from plan_executor.engine.tracker import OrderTracker
-from plan_executor.ports import Broker, Clock
+from plan_executor.ports import Broker, BrokerOrder, Clock
 
 T = TypeVar("T")
 
@@ -33,6 +38,9 @@ class Engine:
     tracker: OrderTracker
     progress: ProgressReporter
     terms: dict[str, AssetTerms] = field(default_factory=dict)
+    reconciled: bool = False
+    """True once this plan's earlier orders were listed and adopted: from then on the tracker
+    knows every order of this plan (its own submissions are registered before they are sent)."""
     desk: OrderDesk = field(init=False)
 
     def __post_init__(self) -> None:
@@ -57,21 +65,7 @@ async def run_steps(engine: Engine, guard: GuardsPassed) -> None:
             for symbol, asset in guard.assets.items()
         }
     )
-    ids = await _phase(
-        engine,
-        Phase.RECONCILE,
-        lambda: reconcile_plan_orders(
-            engine.broker, journal, engine.tracker, engine.desk, settings
-        ),
-    )
-    since = engine.clock.now() - settings.open_order_lookback
-    blocked = await _phase(
-        engine,
-        Phase.OPEN_ORDERS,
-        lambda: cancel_conflicting_orders(
-            engine.broker, journal, engine.tracker, engine.desk, since=since
-        ),
-    )
+    ids, blocked = await _reconcile_and_clear(engine)
     quotes = QuoteSource(
         engine.broker,
         engine.clock,
@@ -95,6 +89,47 @@ async def run_steps(engine: Engine, guard: GuardsPassed) -> None:
     if any(run.child_ids for run in journal.runs_for(Action.SELL)):
         await _phase(engine, Phase.SETTLEMENT, lambda: settle_sells(context))
     await _phase(engine, Phase.BUYS, lambda: run_buys(context))
+
+
+async def _reconcile_and_clear(engine: Engine) -> tuple[OrderIdAllocator, set[str]]:
+    """Steps 2-4. The open-order listing is only a read, so it runs while the plan's own
+    orders are reconciled (one round trip instead of two); nothing is cancelled or sent from
+    it before the reconcile is done."""
+    journal, settings = engine.journal, engine.settings
+    since = engine.clock.now() - settings.open_order_lookback
+    listing = asyncio.create_task(list_open_orders(engine.broker, journal, since=since))
+    try:
+        ids = await _phase(
+            engine,
+            Phase.RECONCILE,
+            lambda: reconcile_plan_orders(
+                engine.broker, journal, engine.tracker, engine.desk, settings
+            ),
+        )
+        engine.reconciled = True
+        blocked = await _phase(
+            engine,
+            Phase.OPEN_ORDERS,
+            lambda: _cancel_conflicting(engine, listing),
+        )
+    finally:
+        await _discard(listing)
+    return ids, blocked
+
+
+async def _discard(task: "asyncio.Task[T]") -> None:
+    """Stop `task` if it is still running; its result or error is no longer wanted."""
+    task.cancel()
+    await asyncio.wait({task})
+    if not task.cancelled():
+        task.exception()  # retrieved: an error here was already answered by another step
+
+
+async def _cancel_conflicting(
+    engine: Engine, listing: "asyncio.Task[list[BrokerOrder]]"
+) -> set[str]:
+    found = await listing
+    return await cancel_conflicting_orders(engine.journal, engine.tracker, engine.desk, found)
 
 
 async def _phase(engine: Engine, phase: Phase, step: Callable[[], Awaitable[T]]) -> T:

@@ -61,23 +61,34 @@ async def reconcile_plan_orders(
     return OrderIdAllocator(journal.plan_hash, [order.client_order_id for order in earlier])
 
 
+def traded_symbols(journal: ExecutionJournal) -> list[str]:
+    return sorted({run.symbol for run in journal.items if run.side is not None})
+
+
+async def list_open_orders(
+    broker: Broker, journal: ExecutionJournal, *, since: datetime
+) -> list[BrokerOrder]:
+    """Open orders on the symbols the plan trades (anyone's), for `cancel_conflicting_orders`.
+    It only reads, so it may run while the plan's own earlier orders are reconciled."""
+    symbols = traded_symbols(journal)
+    if not symbols:
+        return []
+    try:
+        return await broker.orders_since(since, symbols=symbols, open_only=True)
+    except BrokerError as error:
+        raise ExecutionInfrastructureError(f"cannot list open orders: {error}") from error
+
+
 async def cancel_conflicting_orders(
-    broker: Broker,
     journal: ExecutionJournal,
     tracker: OrderTracker,
     desk: OrderDesk,
-    *,
-    since: datetime,
+    found: Sequence[BrokerOrder],
 ) -> set[str]:
-    """Cancel open orders on the plan's symbols that are not this plan's. Returns the symbols
-    where a cancel could not be confirmed (their items must not trade)."""
-    symbols = sorted({run.symbol for run in journal.items if run.side is not None})
-    if not symbols:
-        return set()
-    try:
-        found = await broker.orders_since(since, symbols=symbols, open_only=True)
-    except BrokerError as error:
-        raise ExecutionInfrastructureError(f"cannot list open orders: {error}") from error
+    """Cancel open orders on the plan's symbols that are not this plan's (`found` is what
+    `list_open_orders` read). Returns the symbols where a cancel could not be confirmed
+    (their items must not trade)."""
+    symbols = traded_symbols(journal)
     foreign = [
         order
         for order in found

@@ -105,16 +105,18 @@ class SmartOrder:
             peg = next_peg(self._side, quote, self._profile, after_step=step, working=working)
             if peg is None:
                 return _Next.CONTINUE, quote
-            outcome = await self._rest_limit(peg.price, last=peg.step == last_step)
+            far = quote.ask if self._side is Side.BUY else quote.bid
+            limit = self._work.limit_for(peg.price, far, self._children())
+            outcome = await self._rest_limit(limit, last=peg.step == last_step)
             if outcome is not _Next.CONTINUE:
                 return outcome, quote
-            if isinstance(self._work.next_qty(peg.price, self._children()), Skip):
+            if isinstance(self._work.next_qty(limit, self._children()), Skip):
                 return _Next.DONE, quote
             fresh = await self._tools.quotes.usable(self._run.symbol)
             if isinstance(fresh, NoUsableQuote):
                 self._run.end(ItemEnding.WORKED, f"stopped: {fresh.reason}")
                 return _Next.STOP, quote
-            quote, step, working = fresh, peg.step, peg.price
+            quote, step, working = fresh, peg.step, limit
 
     async def _rest_limit(self, limit: Price, *, last: bool) -> _Next:
         earlier_limits = sum(1 for order in self._children() if order.order_type is OrderType.LIMIT)

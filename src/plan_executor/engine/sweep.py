@@ -1,7 +1,10 @@
 """The last step of every execution: leave none of this plan's orders open, and know every fill.
 
 It also lists the plan's open orders at the broker (one call), in case a submission was cut off
-before its answer arrived. Bounded by `settings.cleanup_budget`.
+before its answer arrived. That listing is skipped only when it cannot find anything: the
+reconcile completed (so the tracker has every earlier order), every order of this plan the
+tracker knows is terminal, and no submission's outcome is unknown. Bounded by
+`settings.cleanup_budget`.
 """
 
 import asyncio
@@ -38,7 +41,8 @@ async def _sweep(engine: Engine) -> None:
     inflight = set(engine.journal.inflight)
     if inflight:
         await asyncio.wait(inflight)
-    await _adopt_listed(engine)
+    if not _all_known_terminal(engine):
+        await _adopt_listed(engine)
     await asyncio.gather(
         *(_resolve_unacked(engine, order.client_order_id) for order in _unacked(engine))
     )
@@ -66,6 +70,20 @@ async def _adopt_listed(engine: Engine) -> None:
         run = engine.journal.run_for(order.symbol, order.side)
         if not known and run is not None:
             run.earlier_ids.append(order.client_order_id)
+
+
+def _all_known_terminal(engine: Engine) -> bool:
+    """Whether the broker can hold no open order of this plan that the tracker lacks or
+    believes terminal (an unacknowledged submission, PENDING_SUBMIT, is not terminal), and
+    the stream has named every fill. A fill seen only in a REST answer waits for its
+    execution on the stream; the listing's round trip is kept as that wait."""
+    journal = engine.journal
+    if not engine.reconciled or journal.inflight or journal.unknown_outcomes:
+        return False
+    return all(
+        order.is_terminal and all(fill.price is not None for fill in order.fills)
+        for order in _plan_orders(engine)
+    )
 
 
 def _unacked(engine: Engine) -> list[ChildOrder]:

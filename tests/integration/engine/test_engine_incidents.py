@@ -256,4 +256,7 @@ async def test_incident_15_a_price_that_never_comes_is_never_estimated(
     [line] = outcome.ledger_lines
     assert isinstance(line, LedgerOrderLine)
     assert line.avg_fill_price is None
-    assert line.fills == ()
+    assert [fill.price for fill in line.fills] == [None], (
+        "the fill is recorded, its price not made up"
+    )
+    assert sum(fill.qty for fill in line.fills) == line.filled_qty
