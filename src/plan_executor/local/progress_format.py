@@ -17,14 +17,26 @@ class ProgressPrinter:
     def __init__(self, out: TextIO, started_at: float) -> None:
         self._out = out
         self._started_at = started_at
+        self._last_per_order: dict[str, str] = {}
 
     def __call__(self, line: dict[str, Any]) -> None:
         text = progress_text(line)
-        if text is None:
+        if text is None or self._repeats(line, text):
             return
         elapsed = float(line.get("at", self._started_at)) - self._started_at
         self._out.write(f"{INDENT}{max(elapsed, 0.0):5.1f}s  {text}\n")
         self._out.flush()
+
+    def _repeats(self, line: dict[str, Any], text: str) -> bool:
+        """An order's news that changes nothing shown (e.g. a fill first read over REST, then
+        named by the stream) is not printed twice."""
+        order = line.get("client_order_id")
+        if order is None:
+            return False
+        if self._last_per_order.get(str(order)) == text:
+            return True
+        self._last_per_order[str(order)] = text
+        return False
 
 
 def progress_text(line: dict[str, Any]) -> str | None:

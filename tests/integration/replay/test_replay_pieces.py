@@ -3,6 +3,7 @@ result event, the Lambda context's countdown, EMF parsing, and the CLI wiring.""
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,7 +15,7 @@ from plan_executor import cli
 from plan_executor.local.event_time import make_current
 from plan_executor.local.lambda_context import LocalLambdaContext
 from plan_executor.local.lambda_runner import Invocation
-from plan_executor.local.progress_format import progress_text, short_order_id
+from plan_executor.local.progress_format import ProgressPrinter, progress_text, short_order_id
 from plan_executor.local.replay_format import trimmed_result_event
 
 NOW = datetime(2026, 3, 2, 15, 0, 0, tzinfo=UTC)
@@ -154,3 +155,23 @@ def test_the_cli_runs_a_replay(capsys: pytest.CaptureFixture[str], tmp_path: Pat
 def test_check_and_schemas_are_still_there(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["check", str(EVENTS / "buys-only.json")]) == 0
     assert "OK" in capsys.readouterr().out
+
+
+def test_the_same_order_news_twice_is_printed_once() -> None:
+    out = io.StringIO()
+    printer = ProgressPrinter(out, started_at=0.0)
+    fill = {
+        "progress": "order",
+        "client_order_id": "4e3fce5fc0-AAPL-s-1",
+        "side": "sell",
+        "symbol": "AAPL",
+        "qty": "2",
+        "order_status": "filled",
+        "filled_qty": "2",
+        "at": 1.0,
+    }
+    printer(fill)
+    printer({**fill, "at": 1.2})
+    printer({**fill, "client_order_id": "4e3fce5fc0-MSFT-s-1", "at": 1.3})
+    assert out.getvalue().count("AAPL-s-1 filled 2 of 2") == 1
+    assert out.getvalue().count("MSFT-s-1 filled 2 of 2") == 1
