@@ -25,8 +25,12 @@ $(STAMP): requirements-dev.lock pyproject.toml
 venv: $(STAMP) ## create .venv from the pinned lock files
 
 .PHONY: test
-test: $(STAMP) ## run the whole test suite
-	$(BIN)/pytest -q
+test: $(STAMP) ## run the whole test suite (all but the soak runs)
+	$(BIN)/pytest -q -m "not soak"
+
+.PHONY: soak
+soak: $(STAMP) ## the long reliability runs: lasting and slow faults of the fault matrix
+	$(BIN)/pytest -q -m soak tests/reliability
 
 .PHONY: lint
 lint: $(STAMP) ## ruff, mypy --strict on src/, and the layering contract

@@ -64,18 +64,28 @@ def is_transient_aws_error(exc: BaseException) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
-    """`max_attempts` calls at most; before retry n, a "full jitter" pause drawn uniformly from
-    [0, min(max_delay_s, base_delay_s * 2**(n-1))], so the total wait is bounded."""
+    """`max_attempts` calls at most, each abandoned (a transient failure) after
+    `attempt_timeout_s`; before retry n, a "full jitter" pause drawn uniformly from
+    [0, min(max_delay_s, base_delay_s * 2**(n-1))], so the total time is bounded.
+
+    The attempt bound is ours because the SDK's socket timeouts do not cover every hang:
+    aiohttp drops its read timeout when an interim `100 Continue` arrives after the body was
+    sent (botocore asks S3 for one on every PutObject), and then waits for the answer forever.
+    """
 
     max_attempts: int = 4
     base_delay_s: float = 0.2
     max_delay_s: float = 2.0
+    attempt_timeout_s: float = 10.0
+    """Above the clients' connect plus read timeouts (AwsConfig): it only ends a real hang."""
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         if not 0 < self.base_delay_s <= self.max_delay_s:
             raise ValueError("delays must satisfy 0 < base_delay_s <= max_delay_s")
+        if not self.attempt_timeout_s > 0:
+            raise ValueError("attempt_timeout_s must be positive")
 
     def ceiling(self, retry: int) -> float:
         """The longest pause before retry number `retry` (1-based)."""
@@ -104,7 +114,8 @@ class Retrier:
         attempt = 1
         while True:
             try:
-                return await operation()
+                async with asyncio.timeout(self.policy.attempt_timeout_s):
+                    return await operation()
             except Exception as exc:
                 if attempt >= self.policy.max_attempts or not transient(exc):
                     raise
