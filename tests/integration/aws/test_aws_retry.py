@@ -136,7 +136,12 @@ def test_jitter_spreads_pauses() -> None:
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"max_attempts": 0}, {"base_delay_s": 0}, {"base_delay_s": 2.0, "max_delay_s": 1.0}],
+    [
+        {"max_attempts": 0},
+        {"base_delay_s": 0},
+        {"base_delay_s": 2.0, "max_delay_s": 1.0},
+        {"attempt_timeout_s": 0},
+    ],
 )
 def test_policy_refuses_nonsense(kwargs: dict[str, float]) -> None:
     with pytest.raises(ValueError):  # noqa: PT011 (the message is not the point)
