@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+import aioboto3
 import boto3
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
@@ -58,6 +59,9 @@ class Runtime:
     credentials: CredentialsSource
     persistence: DynamoDBPersistenceLayer
     clock: Clock
+    aws_session: aioboto3.Session
+    """Shared by the reporting adapters of every invocation: botocore's loaded service models
+    stay warm instead of being read again per invocation and per adapter."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,23 +94,32 @@ def build_runtime(environ: Mapping[str, str]) -> Runtime:
             table_name=settings.idempotency_table, boto3_client=table_client
         ),
         clock=SystemClock(),
+        aws_session=aioboto3.Session(),
     )
 
 
 def reporting(runtime: Runtime) -> Reporting:
     """Ledger store (with the DLQ as its failure destination) and result publisher."""
-    settings, aws = runtime.settings, runtime.aws
+    settings, aws, session = runtime.settings, runtime.aws, runtime.aws_session
     retrier = Retrier(RetryPolicy(), rng=random.Random())  # noqa: S311 (jitter, not crypto)
     sink = SqsFailureSink(
-        SqsFailureSinkConfig(queue_url=settings.failure_queue_url), aws, retrier=retrier
+        SqsFailureSinkConfig(queue_url=settings.failure_queue_url),
+        aws,
+        retrier=retrier,
+        session=session,
     )
     ledger = S3LedgerStore(
-        S3LedgerConfig(bucket=settings.ledger_bucket), aws, sink, retrier=retrier
+        S3LedgerConfig(bucket=settings.ledger_bucket),
+        aws,
+        sink,
+        retrier=retrier,
+        session=session,
     )
     publisher = EventBridgePublisher(
         EventBridgeConfig(bus_name=settings.event_bus_name, source=settings.result_source),
         aws,
         retrier=retrier,
+        session=session,
     )
     return Reporting(ledger=ledger, publisher=publisher)
 
