@@ -34,7 +34,7 @@ from plan_executor.adapters.system_clock import SystemClock
 from plan_executor.domain.enums import TradingMode
 from plan_executor.engine.config import ExecutionSettings
 from plan_executor.engine.limiter import alpaca_trading_budget
-from plan_executor.ports import Clock, LedgerStore, ResultPublisher
+from plan_executor.ports import Clock, LedgerStore, RateLimiter, ResultPublisher
 from plan_executor.settings import (
     ConfiguredMode,
     ServiceSettings,
@@ -60,6 +60,9 @@ class Runtime:
     persistence: DynamoDBPersistenceLayer
     clock: Clock
     aws_session: aioboto3.Session
+    trading_budget: RateLimiter
+    """The account's request budget, kept across invocations: a plan retried at once (or the
+    next plan) starts with what the last one left, so 200 a minute holds across invocations."""
     """Shared by the reporting adapters of every invocation: botocore's loaded service models
     stay warm instead of being read again per invocation and per adapter."""
 
@@ -95,6 +98,7 @@ def build_runtime(environ: Mapping[str, str]) -> Runtime:
         ),
         clock=SystemClock(),
         aws_session=aioboto3.Session(),
+        trading_budget=alpaca_trading_budget(settings.rate_limit_per_minute),
     )
 
 
@@ -131,7 +135,7 @@ async def open_services(runtime: Runtime) -> AsyncIterator[Services]:
     mode = trading_mode_for(runtime.settings, credentials)
     broker = AlpacaBroker(
         _alpaca_config(runtime.settings, credentials),
-        limiter=alpaca_trading_budget(runtime.settings.rate_limit_per_minute),
+        limiter=runtime.trading_budget,
         rng=random.Random(),  # noqa: S311 (backoff jitter)
     )
     report = reporting(runtime)

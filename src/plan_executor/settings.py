@@ -79,7 +79,7 @@ class ServiceSettings(BaseModel):
     max_order_notional: Decimal = Field(default=Decimal(25_000), gt=0)
     max_plan_notional: Decimal = Field(default=Decimal(250_000), gt=0)
     max_equity_fraction: Decimal = Field(default=Decimal(1), gt=0, le=1)
-    rate_limit_per_minute: int = Field(default=200, ge=1, le=10_000)
+    rate_limit_per_minute: int = Field(default=200, ge=2, le=10_000)
     step_wait_seconds: PositiveSeconds | None = None
     """Override every urgency's step wait (local demos and tests); None keeps the profiles."""
     market_wait_seconds: PositiveSeconds | None = None

@@ -24,6 +24,10 @@ class TokenBucket:
 
     Waiters are served first come, first served. A waiter that is cancelled (an outer deadline)
     takes no token. Time comes from the injected monotonic `clock`; waiting uses `sleep`.
+
+    One bucket may outlive an event loop (the Lambda runtime keeps it across invocations, each
+    of which runs its own loop), so the budget spent by one invocation still counts for the
+    next; only the queue of waiters belongs to a loop.
     """
 
     def __init__(
@@ -44,7 +48,7 @@ class TokenBucket:
         self._sleep = sleep
         self._tokens = float(capacity)
         self._last_refill = clock()
-        self._turn = asyncio.Lock()
+        self._turns: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
 
     @property
     def available(self) -> float:
@@ -54,13 +58,22 @@ class TokenBucket:
 
     async def acquire(self) -> None:
         """Wait until one more request may be sent, then take its token."""
-        async with self._turn:
+        async with self._turn():
             while True:
                 self._refill()
                 if self._tokens >= 1 - _ROUNDING_SLACK:
                     self._tokens = max(self._tokens - 1, 0.0)
                     return
                 await self._sleep((1 - self._tokens) / self._per_second)
+
+    def _turn(self) -> asyncio.Lock:
+        """This loop's queue of waiters (locks of finished loops are dropped)."""
+        loop = asyncio.get_running_loop()
+        turn = self._turns.get(loop)
+        if turn is None:
+            self._turns = {old: lock for old, lock in self._turns.items() if not old.is_closed()}
+            turn = self._turns[loop] = asyncio.Lock()
+        return turn
 
     def _refill(self) -> None:
         now = self._clock()
@@ -71,13 +84,16 @@ class TokenBucket:
 
 def alpaca_trading_budget(
     limit_per_minute: int = ALPACA_REQUESTS_PER_MINUTE,
-    burst: int = DEFAULT_BURST,
+    burst: int | None = None,
     *,
     clock: MonotonicClock = time.monotonic,
     sleep: Sleep = asyncio.sleep,
 ) -> TokenBucket:
     """A budget that never lets more than `limit_per_minute` requests through in any 60 s
-    window (burst + refill = limit), e.g. Alpaca's 200 per account."""
+    window (burst + refill = limit), e.g. Alpaca's 200 per account. The burst defaults to
+    DEFAULT_BURST, or a tenth of a smaller limit."""
+    if burst is None:
+        burst = min(DEFAULT_BURST, max(1, limit_per_minute // 10))
     if not 1 <= burst < limit_per_minute:
         raise ValueError(f"burst must be within 1..{limit_per_minute - 1}, got {burst}")
     return TokenBucket(burst, limit_per_minute - burst, clock=clock, sleep=sleep)

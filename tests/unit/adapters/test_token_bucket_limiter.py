@@ -131,3 +131,28 @@ def test_nonsense_budgets_are_refused(capacity: int, per_minute: float) -> None:
 def test_a_budget_whose_burst_eats_the_limit_is_refused(limit: int, burst: int) -> None:
     with pytest.raises(ValueError, match="burst"):
         alpaca_trading_budget(limit, burst)
+
+
+@pytest.mark.parametrize("limit", [2, 10, 21, 200, 10_000])
+def test_every_allowed_limit_gets_a_budget_within_it(limit: int) -> None:
+    time = FakeTime()
+    bucket = alpaca_trading_budget(limit, clock=time.clock, sleep=time.sleep)
+
+    assert 1 <= bucket.available < limit
+
+
+def test_one_bucket_spans_invocations_and_their_event_loops() -> None:
+    """The runtime keeps the bucket; each invocation runs its own loop. What one spent still
+    counts for the next, and waiting works on the new loop (a lock bound to the old loop would
+    raise there)."""
+    time = FakeTime()
+    bucket = TokenBucket(3, 60, clock=time.clock, sleep=time.sleep)  # 1 token per second
+
+    async def invocation(requests: int) -> None:
+        await asyncio.gather(*(bucket.acquire() for _ in range(requests)))
+
+    asyncio.run(invocation(5))  # two wait: the second queues behind the first
+    assert time.sleeps == [pytest.approx(1.0)] * 2
+    asyncio.run(invocation(2))
+
+    assert time.sleeps == [pytest.approx(1.0)] * 4
