@@ -33,6 +33,18 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from cost_breakdown import (
+    CostPoint,
+    PegLog,
+    StepFill,
+    breakdown_lines,
+    bucket_of,
+    spread_rows,
+    spread_ticks,
+    step_fills,
+    step_labels,
+    step_rows,
+)
 from engine_rig import (
     NoLimit,
     SimProcess,
@@ -71,6 +83,12 @@ class ItemCost:
     planned: Decimal
     filled: Decimal
     bps: Decimal | None
+    spread_ticks: int = 0
+    """The arrival quote's spread in ticks (the NORMAL run's, for both methods)."""
+    steps: tuple[StepFill, ...] = ()
+    """NORMAL only: each child order with the walk step that sent it."""
+    held: tuple[int, ...] = ()
+    """NORMAL only: the steps its order rested on through at an unchanged price."""
 
 
 @dataclass
@@ -121,7 +139,10 @@ def compressed_settings(speed: float) -> ExecutionSettings:
 async def normal_profile(
     sim: SimProcess, detail: RebalancePlannedDetail, speed: float
 ) -> list[ItemCost]:
-    run = await run_engine(sim, detail, compressed_settings(speed))
+    settings = compressed_settings(speed)
+    labels = step_labels(settings.profile(Urgency.NORMAL))
+    with PegLog().recording() as log:
+        run = await run_engine(sim, detail, settings)
     return [
         ItemCost(
             order.symbol,
@@ -129,6 +150,11 @@ async def normal_profile(
             order.planned_notional,
             order.filled_notional,
             order.slippage_bps,
+            spread_ticks(order.arrival_quote.bid, order.arrival_quote.ask)
+            if order.arrival_quote
+            else 0,
+            step_fills(order, log, labels),
+            tuple(log.held.get(order.symbol, ())),
         )
         for order in run.outcome.result.orders
     ]
@@ -206,6 +232,8 @@ async def one_seed(seed: int, items: int, speed: float) -> dict[str, list[ItemCo
                 plan_id=f"cost-{seed}",
             )
             results[name] = await method(sim, detail, speed)
+    ticks = {cost.symbol: cost.spread_ticks for cost in results["normal"]}
+    results["market"] = [replace(c, spread_ticks=ticks.get(c.symbol, 0)) for c in results["market"]]
     return results
 
 
@@ -244,7 +272,29 @@ def measure(
         "normal_over_market": ratio,
         "target_met": met,
         "rows": rows,
+        **breakdown(by_seed),
         "bench_seconds": round(time.perf_counter() - started, 1),
+    }
+
+
+def breakdown(by_seed: Mapping[int, Mapping[str, Sequence[ItemCost]]]) -> dict[str, Any]:
+    """Where NORMAL's cost comes from: per walk step, and per arrival spread next to market."""
+    normal = [c for methods in by_seed.values() for c in methods["normal"]]
+    points = {
+        name: [
+            CostPoint(bucket_of(max(c.spread_ticks, 1)), c.filled, c.bps)
+            for methods in by_seed.values()
+            for c in methods[name]
+        ]
+        for name in ("normal", "market")
+    }
+    return {
+        "steps": step_rows(
+            [fill for c in normal for fill in c.steps],
+            step_labels(ExecutionSettings().profile(Urgency.NORMAL)),
+            [step for c in normal for step in c.held],
+        ),
+        "spreads": spread_rows(points),
     }
 
 
@@ -259,6 +309,7 @@ def report_lines(figures: dict[str, Any]) -> list[str]:
             f"{row['seed']:>6} {row['method']:>7} {row['items']:>6} {row['cost_bps']:>9.2f} "
             f"{row['mean_bps']:>9.2f} {row['filled_fraction']:>8.2%}"
         )
+    lines += breakdown_lines(figures.get("steps", []), figures.get("spreads", []))
     verdict = "met" if figures["target_met"] else "MISSED"
     lines.append(f"NORMAL / market cost ratio: {figures['normal_over_market']:.2f}")
     lines.append(f"target NORMAL cost <= 0.5 x market and >= 99 % filled: {verdict}")

@@ -185,6 +185,7 @@ BROKER_CALLS: tuple[BrokerCall, ...] = (
         "/v2/positions",
         ("sells",),
         down_for_good={"sells": Expect.DEGRADED},
+        arm_at={"sells": "guards"},
     ),
     BrokerCall("clock", "GET", "/v2/clock", ("guards",), down_for_good={"guards": Expect.REJECTED}),
     BrokerCall(

@@ -125,6 +125,18 @@ def differs_from_working(new: Price, working: Price | None) -> bool:
     return working is None or new != working
 
 
+def holds_working_price(
+    side: Side, quote: Quote, profile: PricingProfile, *, step: int, working: Price
+) -> bool:
+    """Whether `step`, priced from `quote`, asks for the price already working: then the
+    working order rests on through that step (it keeps its place in the queue) instead of
+    being cancelled, and the step is not skipped (a skip would cut the walk's patience short
+    wherever tick rounding merges steps: every inside step of a one-tick spread)."""
+    if not 0 <= step < profile.step_count:
+        return False
+    return not differs_from_working(limit_price_for_step(side, quote, profile, step), working)
+
+
 @dataclass(frozen=True, slots=True)
 class PegStep:
     step: int

@@ -1,7 +1,8 @@
 """The use case: run one rebalance plan under a deadline and report what happened.
 
-`run_plan` checks the guard rails, opens ONE trade stream, and runs reconcile, open-order
-cleanup, sells, settlement and buys under `asyncio.wait_for`. The journal and the tracker live
+`run_plan` checks the guard rails (with the early reads, which send nothing, alongside the
+broker's), opens ONE trade stream, and runs reconcile, open-order cleanup, sells, settlement
+and buys under `asyncio.wait_for`. The journal and the tracker live
 outside that coroutine, so when the deadline cancels it the cleanup (bounded by its own budget)
 still cancels this plan's open orders, confirms them, re-reads fills, and the TIMED_OUT result
 reports every fill. The stream and the tracker's tasks are closed (awaited) on every path.
@@ -10,6 +11,7 @@ reports every fill. The stream and the tracker's tasks are closed (awaited) on e
 import asyncio
 import logging
 from contextlib import AsyncExitStack
+from dataclasses import dataclass
 from datetime import datetime
 
 from plan_executor.domain.enums import Action, ExecutionStatus
@@ -17,12 +19,19 @@ from plan_executor.domain.fingerprint import plan_fingerprint
 from plan_executor.domain.order_ids import short_plan_hash
 from plan_executor.domain.outcome import ItemEnding
 from plan_executor.domain.rejections import RejectionContext, SalvagedIds, rejected_result
+from plan_executor.engine.early_reads import EarlyReads
 from plan_executor.engine.errors import ExecutionInfrastructureError
-from plan_executor.engine.guards import GuardRejection, GuardsPassed, check_guard_rails
+from plan_executor.engine.guards import (
+    GuardRejection,
+    GuardsPassed,
+    check_broker_rails,
+    check_local_rails,
+)
 from plan_executor.engine.journal import ExecutionJournal
 from plan_executor.engine.models import ExecutionDeps, ExecutionOutcome, ExecutionRequest
 from plan_executor.engine.plan_steps import Engine, run_steps
 from plan_executor.engine.progress import Phase, ProgressReporter
+from plan_executor.engine.quoting import QuoteSource
 from plan_executor.engine.result_builder import OutcomeInputs, build_outcome, nothing_to_trade
 from plan_executor.engine.sweep import final_sweep
 from plan_executor.engine.tracker import OrderTracker
@@ -54,30 +63,56 @@ async def run_plan(
         return nothing_to_trade(request, deps, started, reason=None)
     progress = ProgressReporter(deps.progress)
     progress.phase_started(Phase.GUARDS)
-    guard = await _guard_rails(request, deps, budget_s)
-    progress.phase_ended(Phase.GUARDS, "passed" if isinstance(guard, GuardsPassed) else "rejected")
-    if isinstance(guard, GuardRejection):
-        return _rejected(request, deps, started, guard.describe())
     journal = ExecutionJournal(plan, short_plan_hash(plan_fingerprint(plan)), started)
+    cleared = await _guard_rails(deps, journal, budget_s)
+    if isinstance(cleared, GuardRejection):
+        progress.phase_ended(Phase.GUARDS, "rejected")
+        return _rejected(request, deps, started, cleared.describe())
+    progress.phase_ended(Phase.GUARDS, "passed")
     return await _execute(
-        request, deps, journal=journal, guard=guard, progress=progress, deadline=deadline
+        request, deps, journal=journal, cleared=cleared, progress=progress, deadline=deadline
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Cleared:
+    """Every rail passed: what they read, and the reads made alongside them."""
+
+    guard: GuardsPassed
+    early: EarlyReads
+
+
 async def _guard_rails(
-    request: ExecutionRequest, deps: ExecutionDeps, budget_s: float
-) -> GuardsPassed | GuardRejection:
-    checking = check_guard_rails(
-        request.detail.rebalance_plan,
+    deps: ExecutionDeps, journal: ExecutionJournal, budget_s: float
+) -> _Cleared | GuardRejection:
+    """The rails; once the local ones passed, the early reads run alongside the broker's.
+    They are handed on only when every rail passed, else stopped and dropped."""
+    plan = journal.plan
+    local = await check_local_rails(
+        plan, clock=deps.clock, settings=deps.settings, trading_mode=deps.trading_mode
+    )
+    if local is not None:
+        return local
+    quotes = QuoteSource.from_settings(deps.broker, deps.clock, deps.settings)
+    early = EarlyReads(deps.broker, journal, quotes, deps.settings, now=deps.clock.now())
+    checking = check_broker_rails(
+        plan,
         broker=deps.broker,
         clock=deps.clock,
         settings=deps.settings,
         trading_mode=deps.trading_mode,
     )
     try:
-        return await asyncio.wait_for(checking, budget_s)
+        guard = await asyncio.wait_for(checking, budget_s)
     except TimeoutError:
-        return GuardRejection("deadline", "the deadline came while checking the guard rails")
+        guard = GuardRejection("deadline", "the deadline came while checking the guard rails")
+    except BaseException:
+        await early.aclose()
+        raise
+    if isinstance(guard, GuardRejection):
+        await early.aclose()
+        return guard
+    return _Cleared(guard, early)
 
 
 async def _execute(
@@ -85,11 +120,12 @@ async def _execute(
     deps: ExecutionDeps,
     *,
     journal: ExecutionJournal,
-    guard: GuardsPassed,
+    cleared: _Cleared,
     progress: ProgressReporter,
     deadline: float,
 ) -> ExecutionOutcome:
     async with AsyncExitStack() as stack:
+        stack.push_async_callback(cleared.early.aclose)
         try:
             feed = await stack.enter_async_context(deps.broker.trade_events())
         except Exception as error:
@@ -103,7 +139,7 @@ async def _execute(
         )
         await stack.enter_async_context(tracker.running())
         engine = Engine(deps.broker, deps.clock, deps.settings, journal, tracker, progress)
-        timed_out, failure = await _run_until_deadline(engine, guard, deadline)
+        timed_out, failure = await _run_until_deadline(engine, cleared, deadline)
         progress.phase_started(Phase.CLEANUP)
         unconfirmed = await final_sweep(engine)
         progress.phase_ended(Phase.CLEANUP, f"{len(unconfirmed)} orders unconfirmed")
@@ -125,11 +161,11 @@ async def _execute(
 
 
 async def _run_until_deadline(
-    engine: Engine, guard: GuardsPassed, deadline: float
+    engine: Engine, cleared: _Cleared, deadline: float
 ) -> tuple[bool, Exception | None]:
     remaining = max(deadline - asyncio.get_running_loop().time(), 0.0)
     try:
-        await asyncio.wait_for(run_steps(engine, guard), remaining)
+        await asyncio.wait_for(run_steps(engine, cleared.guard, cleared.early), remaining)
     except TimeoutError:
         _end_unfinished(engine.journal, ItemEnding.CANCELED, "the deadline came")
         return True, None

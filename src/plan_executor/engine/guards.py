@@ -4,9 +4,11 @@ Each rail either passes or names itself in a rejection. An error while checking 
 broker's clock unreachable, an unreadable account...) is a rejection too: a rail that cannot be
 checked never lets the plan through.
 
-The local rails run first (no broker call at all when one refuses); then the broker's clock,
-the account and the assets are read concurrently (one round trip, not three) and the rails are
-judged in the same order as before, so the first refusing rail still names the rejection.
+The local rails (`check_local_rails`) run first: no broker call at all when one refuses.
+Then (`check_broker_rails`) the broker's clock, the account and the assets are read
+concurrently (one round trip, not three) and the rails are judged in the same order as
+before, so the first refusing rail still names the rejection. The executor starts its early
+reads, which send nothing, between the two.
 """
 
 import asyncio
@@ -47,7 +49,14 @@ class _Refused(Exception):
     """A rail said no (internal: never escapes this module)."""
 
 
-async def check_guard_rails(
+async def check_local_rails(
+    plan: RebalancePlan, *, clock: Clock, settings: ExecutionSettings, trading_mode: TradingMode
+) -> GuardRejection | None:
+    """The rails that need no broker call (trading mode, kill switch, plan age), in order."""
+    return await _GuardRails(plan, clock, settings, trading_mode).check_local()
+
+
+async def check_broker_rails(
     plan: RebalancePlan,
     *,
     broker: Broker,
@@ -55,21 +64,20 @@ async def check_guard_rails(
     settings: ExecutionSettings,
     trading_mode: TradingMode,
 ) -> GuardsPassed | GuardRejection:
-    """Every rail in order; the first that refuses (or cannot be checked) rejects the plan."""
-    return await _GuardRails(plan, broker, clock, settings, trading_mode).check()
+    """The rails judged from the broker's answers (market open, account, notional limits,
+    assets), in order; to be called once `check_local_rails` passed."""
+    return await _GuardRails(plan, clock, settings, trading_mode).check_broker(broker)
 
 
 class _GuardRails:
     def __init__(
         self,
         plan: RebalancePlan,
-        broker: Broker,
         clock: Clock,
         settings: ExecutionSettings,
         trading_mode: TradingMode,
     ) -> None:
         self._plan = plan
-        self._broker = broker
         self._clock = clock
         self._settings = settings
         self._mode = trading_mode
@@ -78,16 +86,17 @@ class _GuardRails:
         self._account: AccountSnapshot | None = None
         self._assets: Mapping[str, AssetInfo] | None = None
 
-    async def check(self) -> GuardsPassed | GuardRejection:
-        local: list[tuple[str, Callable[[], Awaitable[None]]]] = [
-            ("trading_mode", self._trading_mode),
-            ("kill_switch", self._kill_switch),
-            ("plan_age", self._plan_age),
-        ]
-        rejection = await _first_rejection(local)
-        if rejection is not None:
-            return rejection
-        self._reads = await _read_concurrently(self._broker, self._symbols)
+    async def check_local(self) -> GuardRejection | None:
+        return await _first_rejection(
+            [
+                ("trading_mode", self._trading_mode),
+                ("kill_switch", self._kill_switch),
+                ("plan_age", self._plan_age),
+            ]
+        )
+
+    async def check_broker(self, broker: Broker) -> GuardsPassed | GuardRejection:
+        self._reads = await _read_concurrently(broker, self._symbols)
         rejection = await _first_rejection(
             [
                 ("market_open", self._market_open),

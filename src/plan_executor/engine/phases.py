@@ -4,7 +4,6 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TypeVar
 
 from plan_executor.domain.allocation import BuyAllocation, BuyRequest, allocate_buys
 from plan_executor.domain.enums import Action, Side, Urgency
@@ -15,6 +14,7 @@ from plan_executor.domain.pricing import PricingProfile
 from plan_executor.domain.quotes import Quote
 from plan_executor.domain.sizing import AssetTerms, remaining_notional
 from plan_executor.engine.config import ExecutionSettings
+from plan_executor.engine.early_reads import EarlyReads, read_or_error
 from plan_executor.engine.item_work import BuyWork, SellWork, filled_notional
 from plan_executor.engine.journal import ExecutionJournal, ItemRun
 from plan_executor.engine.quoting import QuoteSource
@@ -23,7 +23,6 @@ from plan_executor.engine.tracker import is_terminal
 from plan_executor.ports import AccountSnapshot, Broker, BrokerError, Position
 
 logger = logging.getLogger(__name__)
-T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,14 +38,19 @@ class PhaseContext:
     """Symbols where a conflicting open order could not be cancelled: not traded."""
 
 
-async def run_sells(ctx: PhaseContext) -> None:
-    """Step 5: all sells concurrently (the shared limiter bounds the broker calls)."""
+async def run_sells(ctx: PhaseContext, early: EarlyReads | None = None) -> None:
+    """Step 5: all sells concurrently (the shared limiter bounds the broker calls), from the
+    quotes and positions read early when they were."""
     runs = _workable(ctx, ctx.journal.runs_for(Action.SELL))
     if not runs:
         return
-    arrivals, positions = await asyncio.gather(
-        ctx.quotes.batch([run.symbol for run in runs]), _read(ctx.broker.positions())
-    )
+    reads = await early.sell_reads() if early is not None else None
+    if reads is None:
+        arrivals, positions = await asyncio.gather(
+            ctx.quotes.batch([run.symbol for run in runs]), read_or_error(ctx.broker.positions)
+        )
+    else:
+        arrivals, positions = reads.quotes, reads.positions
     if isinstance(positions, BrokerError):
         for run in runs:
             run.end(ItemEnding.ERRORED, f"positions unavailable: {positions}")
@@ -94,7 +98,7 @@ async def run_buys(ctx: PhaseContext) -> None:
         return
     # The quotes of every candidate are read with the buying power: one round trip, not two.
     account, arrivals = await asyncio.gather(
-        _read(ctx.broker.account()), ctx.quotes.batch([run.symbol for run in runs])
+        read_or_error(ctx.broker.account), ctx.quotes.batch([run.symbol for run in runs])
     )
     if isinstance(account, BrokerError):
         for run in runs:
@@ -171,14 +175,6 @@ def _funded(run: ItemRun, grant: BuyAllocation, available: Dollars) -> bool:
 
 def _profile(ctx: PhaseContext) -> PricingProfile:
     return ctx.settings.profile(ctx.urgency)
-
-
-async def _read(read: Awaitable[T]) -> T | BrokerError:
-    """A broker read's answer, or its `BrokerError` (so a concurrent read still completes)."""
-    try:
-        return await read
-    except BrokerError as error:
-        return error
 
 
 async def _all(item_runs: Iterable[Awaitable[None]]) -> None:

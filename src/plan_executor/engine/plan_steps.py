@@ -9,6 +9,7 @@ from plan_executor.domain.enums import Action
 from plan_executor.domain.outcome import ItemEnding
 from plan_executor.domain.sizing import AssetTerms
 from plan_executor.engine.config import ExecutionSettings
+from plan_executor.engine.early_reads import EarlyReads
 from plan_executor.engine.guards import GuardsPassed
 from plan_executor.engine.journal import ExecutionJournal, OrderIdAllocator
 from plan_executor.engine.order_desk import OrderDesk
@@ -18,6 +19,7 @@ from plan_executor.engine.quoting import QuoteSource
 from plan_executor.engine.reconcile import (
     cancel_conflicting_orders,
     list_open_orders,
+    list_plan_orders,
     reconcile_plan_orders,
 )
 from plan_executor.engine.smart_order import SmartOrderTools
@@ -55,7 +57,8 @@ class Engine:
         )
 
 
-async def run_steps(engine: Engine, guard: GuardsPassed) -> None:
+async def run_steps(engine: Engine, guard: GuardsPassed, early: EarlyReads | None = None) -> None:
+    """`early`: what was read while the rails were checked (used where it may be)."""
     journal, settings = engine.journal, engine.settings
     for run in journal.runs_for(Action.HOLD):
         run.end(ItemEnding.SKIPPED)
@@ -65,15 +68,8 @@ async def run_steps(engine: Engine, guard: GuardsPassed) -> None:
             for symbol, asset in guard.assets.items()
         }
     )
-    ids, blocked = await _reconcile_and_clear(engine)
-    quotes = QuoteSource(
-        engine.broker,
-        engine.clock,
-        max_age=settings.quote_max_age,
-        max_spread_bps=settings.max_spread_bps,
-        attempts=settings.quote_attempts,
-        retry_wait=settings.quote_retry_wait,
-    )
+    ids, blocked = await _reconcile_and_clear(engine, early)
+    quotes = QuoteSource.from_settings(engine.broker, engine.clock, settings)
     tools = SmartOrderTools(engine.desk, engine.tracker, quotes, ids, settings.max_order_notional)
     context = PhaseContext(
         broker=engine.broker,
@@ -85,36 +81,57 @@ async def run_steps(engine: Engine, guard: GuardsPassed) -> None:
         urgency=journal.plan.execution_urgency,
         blocked_symbols=frozenset(blocked),
     )
-    await _phase(engine, Phase.SELLS, lambda: run_sells(context))
+    await _phase(engine, Phase.SELLS, lambda: run_sells(context, early))
     if any(run.child_ids for run in journal.runs_for(Action.SELL)):
         await _phase(engine, Phase.SETTLEMENT, lambda: settle_sells(context))
     await _phase(engine, Phase.BUYS, lambda: run_buys(context))
 
 
-async def _reconcile_and_clear(engine: Engine) -> tuple[OrderIdAllocator, set[str]]:
-    """Steps 2-4. The open-order listing is only a read, so it runs while the plan's own
-    orders are reconciled (one round trip instead of two); nothing is cancelled or sent from
-    it before the reconcile is done."""
-    journal, settings = engine.journal, engine.settings
-    since = engine.clock.now() - settings.open_order_lookback
-    listing = asyncio.create_task(list_open_orders(engine.broker, journal, since=since))
+Listing = list[BrokerOrder] | asyncio.Task[list[BrokerOrder]]
+"""Open orders on the plan's symbols: as read early, or a listing still under way."""
+
+
+async def _reconcile_and_clear(
+    engine: Engine, early: EarlyReads | None
+) -> tuple[OrderIdAllocator, set[str]]:
+    """Steps 2-4, from the early listings when they may be used; else both listings are made
+    now that the stream is up, the open-order listing while the plan's own orders are
+    reconciled (one round trip instead of two). Nothing is cancelled or sent from the
+    open-order listing before the reconcile is done."""
+    journal, tracker, desk = engine.journal, engine.tracker, engine.desk
+    listing: asyncio.Task[list[BrokerOrder]] | None = None
+
+    async def reconcile() -> tuple[OrderIdAllocator, Listing]:
+        nonlocal listing
+        listed = await early.listings() if early is not None else None
+        found: Listing
+        if listed is not None:
+            earlier, found = listed.plan_orders, listed.open_orders
+        else:
+            listing = asyncio.create_task(_list_open_orders(engine))
+            earlier = await list_plan_orders(
+                engine.broker, journal, engine.settings, open_only=False
+            )
+            found = listing
+        return await reconcile_plan_orders(journal, tracker, desk, earlier), found
+
+    async def cancel_conflicting(found: Listing) -> set[str]:
+        orders = found if isinstance(found, list) else await found
+        return await cancel_conflicting_orders(journal, tracker, desk, orders)
+
     try:
-        ids = await _phase(
-            engine,
-            Phase.RECONCILE,
-            lambda: reconcile_plan_orders(
-                engine.broker, journal, engine.tracker, engine.desk, settings
-            ),
-        )
+        ids, found = await _phase(engine, Phase.RECONCILE, reconcile)
         engine.reconciled = True
-        blocked = await _phase(
-            engine,
-            Phase.OPEN_ORDERS,
-            lambda: _cancel_conflicting(engine, listing),
-        )
+        blocked = await _phase(engine, Phase.OPEN_ORDERS, lambda: cancel_conflicting(found))
     finally:
-        await _discard(listing)
+        if listing is not None:
+            await _discard(listing)
     return ids, blocked
+
+
+async def _list_open_orders(engine: Engine) -> list[BrokerOrder]:
+    since = engine.clock.now() - engine.settings.open_order_lookback
+    return await list_open_orders(engine.broker, engine.journal, since=since)
 
 
 async def _discard(task: "asyncio.Task[T]") -> None:
@@ -123,13 +140,6 @@ async def _discard(task: "asyncio.Task[T]") -> None:
     await asyncio.wait({task})
     if not task.cancelled():
         task.exception()  # retrieved: an error here was already answered by another step
-
-
-async def _cancel_conflicting(
-    engine: Engine, listing: "asyncio.Task[list[BrokerOrder]]"
-) -> set[str]:
-    found = await listing
-    return await cancel_conflicting_orders(engine.journal, engine.tracker, engine.desk, found)
 
 
 async def _phase(engine: Engine, phase: Phase, step: Callable[[], Awaitable[T]]) -> T:

@@ -12,6 +12,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from plan_executor.domain.quotes import Quote, check_quote
+from plan_executor.engine.config import ExecutionSettings
 from plan_executor.ports import Broker, BrokerError, Clock
 
 logger = logging.getLogger(__name__)
@@ -41,6 +42,19 @@ class QuoteSource:
         self._max_spread_bps = max_spread_bps
         self._attempts = attempts
         self._retry_wait_s = retry_wait.total_seconds()
+
+    @classmethod
+    def from_settings(
+        cls, broker: Broker, clock: Clock, settings: ExecutionSettings
+    ) -> "QuoteSource":
+        return cls(
+            broker,
+            clock,
+            max_age=settings.quote_max_age,
+            max_spread_bps=settings.max_spread_bps,
+            attempts=settings.quote_attempts,
+            retry_wait=settings.quote_retry_wait,
+        )
 
     async def batch(self, symbols: Sequence[str]) -> Mapping[str, Quote]:
         """Latest quotes for a whole phase in one call; empty when the read fails (each item

@@ -39,14 +39,13 @@ async def list_plan_orders(
 
 
 async def reconcile_plan_orders(
-    broker: Broker,
     journal: ExecutionJournal,
     tracker: OrderTracker,
     desk: OrderDesk,
-    settings: ExecutionSettings,
+    earlier: Sequence[BrokerOrder],
 ) -> OrderIdAllocator:
-    """Adopt the plan's earlier orders, cancel the open ones, and return the id allocator."""
-    earlier = await list_plan_orders(broker, journal, settings, open_only=False)
+    """Adopt the plan's earlier orders (`list_plan_orders`, all of them), cancel the open
+    ones, and return the id allocator."""
     for broker_order in earlier:
         order = tracker.adopt(broker_order)
         run = journal.run_for(order.symbol, order.side)

@@ -1,10 +1,12 @@
 """Step 8: work one plan item with limit orders that walk the book, then maybe a market order.
 
 Each step: size the remainder at the step's price, submit a limit, let it rest for the step's
-wait, then cancel and confirm a terminal state (a fill may win), re-read what filled, re-quote
-and go on at the next price that differs from the last (incident 8). An order the broker
-cancels or expires by itself simply ends its step (incident 9). After the last step the
-remainder goes to a market order, unless the price has run past the slippage cap since arrival.
+wait, then re-quote. When the next step asks for the same price the order rests on through it
+(never cancelled and resent at the same price, incident 8; it keeps its place in the queue).
+Otherwise cancel and confirm a terminal state (a fill may win), re-read what filled and go on
+at the next price that differs from the last. An order the broker cancels or expires by itself
+simply ends its step (incident 9). After the last step the remainder goes to a market order,
+unless the price has run past the slippage cap since arrival.
 """
 
 from dataclasses import dataclass
@@ -15,7 +17,12 @@ from plan_executor.domain.enums import ChildOrderStatus, OrderType, Side
 from plan_executor.domain.ledger import CancelReason
 from plan_executor.domain.money import ZERO, Dollars, Price, Shares, notional_of
 from plan_executor.domain.outcome import ItemEnding
-from plan_executor.domain.pricing import PricingProfile, market_fallback_allowed, next_peg
+from plan_executor.domain.pricing import (
+    PricingProfile,
+    holds_working_price,
+    market_fallback_allowed,
+    next_peg,
+)
 from plan_executor.domain.quotes import Quote
 from plan_executor.domain.sizing import Skip, SkipReason
 from plan_executor.engine.item_work import ItemWork
@@ -36,6 +43,16 @@ class _Next(Enum):
     CONTINUE = "continue"
     DONE = "done"
     STOP = "stop"
+
+
+@dataclass(frozen=True, slots=True)
+class _Rested:
+    """How a resting limit ended: what next, the last step it rested through, and the quote
+    read at the end of that step when the order was still working then."""
+
+    outcome: _Next
+    step: int
+    quote: Quote | NoUsableQuote | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,37 +117,52 @@ class SmartOrder:
         """CONTINUE when the walk ran out of steps (the market fallback is next), with the
         latest usable quote."""
         step, working = -1, None
-        last_step = self._profile.step_count - 1
         while True:
             peg = next_peg(self._side, quote, self._profile, after_step=step, working=working)
             if peg is None:
                 return _Next.CONTINUE, quote
             far = quote.ask if self._side is Side.BUY else quote.bid
             limit = self._work.limit_for(peg.price, far, self._children())
-            outcome = await self._rest_limit(limit, last=peg.step == last_step)
-            if outcome is not _Next.CONTINUE:
-                return outcome, quote
+            rested = await self._rest_limit(limit, peg.step)
+            if rested.outcome is not _Next.CONTINUE:
+                return rested.outcome, quote
             if isinstance(self._work.next_qty(limit, self._children()), Skip):
                 return _Next.DONE, quote
-            fresh = await self._tools.quotes.usable(self._run.symbol)
+            fresh = rested.quote or await self._tools.quotes.usable(self._run.symbol)
             if isinstance(fresh, NoUsableQuote):
                 self._run.end(ItemEnding.WORKED, f"stopped: {fresh.reason}")
                 return _Next.STOP, quote
-            quote, step, working = fresh, peg.step, limit
+            quote, step, working = fresh, rested.step, limit
 
-    async def _rest_limit(self, limit: Price, *, last: bool) -> _Next:
+    async def _rest_limit(self, limit: Price, step: int) -> _Rested:
+        """Send `limit` for `step` and let it rest (`_rest`)."""
         earlier_limits = sum(1 for order in self._children() if order.order_type is OrderType.LIMIT)
         order = await self._send(OrderType.LIMIT, limit, limit)
         if not isinstance(order, ChildOrder):
-            return order
+            return _Rested(order, step)
         if earlier_limits:
             self._run.repegs += 1
-        cid = order.client_order_id
-        order = await self._tools.tracker.wait_until(cid, is_terminal, self._profile.step_wait)
-        if order.is_terminal:
-            return await self._after_terminal(order)
-        why = await self._last_step_cancel_reason() if last else CancelReason.REPEG
-        return await self._cancel_then_continue(cid, why)
+        return await self._rest(order.client_order_id, limit, step)
+
+    async def _rest(self, cid: str, limit: Price, step: int) -> _Rested:
+        """Let `cid` rest through `step`, and on through each next step that, priced from a
+        fresh quote, asks for `limit` too; then cancel it unless it ended by itself. The quote
+        that ended the resting comes back with the step reached."""
+        last_step = self._profile.step_count - 1
+        while True:
+            order = await self._tools.tracker.wait_until(cid, is_terminal, self._profile.step_wait)
+            if order.is_terminal:
+                return _Rested(await self._after_terminal(order), step)
+            if step == last_step:
+                why = await self._last_step_cancel_reason()
+                return _Rested(await self._cancel_then_continue(cid, why), step)
+            quote = await self._tools.quotes.usable(self._run.symbol)
+            if isinstance(quote, NoUsableQuote) or not holds_working_price(
+                self._side, quote, self._profile, step=step + 1, working=limit
+            ):
+                outcome = await self._cancel_then_continue(cid, CancelReason.REPEG)
+                return _Rested(outcome, step, quote)
+            step += 1
 
     async def _last_step_cancel_reason(self) -> CancelReason:
         """After the last limit: REPEG when a market order will follow, else PRICE_RAN."""

@@ -23,6 +23,7 @@ def test_rest_clients_keep_session_and_retry_knobs() -> None:
         assert client._retry > 0  # the SDK default we switch off
         assert 429 in client._retry_codes
         assert 504 in client._retry_codes
+        assert client._base_url == "http://127.0.0.1:9"  # the host its session talks to
 
 
 def test_the_sdk_retry_decision_reads_the_knobs_we_set() -> None:

@@ -12,6 +12,7 @@ from plan_executor.domain.pricing import (
     PricingProfile,
     UnpriceableQuoteError,
     differs_from_working,
+    holds_working_price,
     is_valid_limit_price,
     limit_price_for_step,
     market_fallback_allowed,
@@ -202,6 +203,55 @@ def test_a_walk_never_repeats_the_working_price(quote: Quote, side: Side, urgenc
         seen.append(peg.price)
         step, working = peg.step, peg.price
     assert seen  # the first price always exists
+
+
+def test_one_tick_spread_holds_the_near_touch_through_every_inside_step() -> None:
+    # No price lies strictly inside a one-tick spread: every inside step asks for our touch,
+    # so the order working there rests on through them instead of the walk skipping them.
+    quote = make_quote("10.00", "10.01")
+    touches = {Side.BUY: price("10.00"), Side.SELL: price("10.01")}
+    for side, touch in touches.items():
+        assert [
+            holds_working_price(side, quote, NORMAL, step=step, working=touch)
+            for step in range(NORMAL.step_count)
+        ] == [True, True, True, False]
+
+
+def test_two_tick_spread_holds_the_mid_and_a_wide_one_walks_on() -> None:
+    two_ticks = make_quote("10.00", "10.02")
+    assert holds_working_price(Side.BUY, two_ticks, NORMAL, step=1, working=price("10.01"))
+    assert holds_working_price(Side.SELL, two_ticks, NORMAL, step=2, working=price("10.01"))
+    wide = make_quote("100.00", "100.20")
+    assert not holds_working_price(Side.BUY, wide, NORMAL, step=1, working=price("100.10"))
+    assert not holds_working_price(Side.SELL, wide, NORMAL, step=1, working=price("100.10"))
+
+
+def test_no_hold_outside_the_walk() -> None:
+    quote = make_quote("10.00", "10.01")
+    for step in (-1, NORMAL.step_count):
+        assert not holds_working_price(Side.BUY, quote, NORMAL, step=step, working=quote.bid)
+
+
+@settings(max_examples=200)
+@given(
+    quote=quotes,
+    side=st.sampled_from(list(Side)),
+    urgency=st.sampled_from(list(Urgency)),
+    data=st.data(),
+)
+def test_a_step_holds_exactly_when_the_walk_would_not_repeg_to_it(
+    quote: Quote, side: Side, urgency: Urgency, data: st.DataObject
+) -> None:
+    profile = DEFAULT_PROFILES[urgency]
+    first = next_peg(side, quote, profile, after_step=-1, working=None)
+    assert first is not None
+    step = data.draw(st.integers(min_value=first.step + 1, max_value=profile.step_count))
+    if step == profile.step_count:
+        assert not holds_working_price(side, quote, profile, step=step, working=first.price)
+        return
+    held = holds_working_price(side, quote, profile, step=step, working=first.price)
+    repeg = next_peg(side, quote, profile, after_step=step - 1, working=first.price)
+    assert held == (repeg is None or repeg.step != step)
 
 
 def test_market_fallback_allowed_within_the_cap_and_refused_beyond() -> None:
