@@ -10,7 +10,7 @@ import heapq
 import random
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from alpaca_sim.account import Account
@@ -33,6 +33,7 @@ from alpaca_sim.wire import Json, trade_update, without_prices
 TradeUpdate = Json
 E = OrderEvent
 S = OrderStatus
+_END_OF_TIME = datetime.max.replace(tzinfo=UTC)
 _EXPIRABLE = frozenset({S.ACCEPTED, S.PENDING_NEW, S.NEW, S.PARTIALLY_FILLED, S.DONE_FOR_DAY})
 
 
@@ -82,6 +83,11 @@ class Engine:
         }
         self._seq = 0
 
+    def open_orders(self) -> list[SimOrder]:
+        """The orders not yet terminal, in arrival order: `orders` filtered by is_open, without
+        walking every order ever placed."""
+        return [o for o in self._open.values() if o.is_open]
+
     def new_id(self) -> str:
         return str(uuid.UUID(int=self._ids.getrandbits(128), version=4))
 
@@ -113,6 +119,18 @@ class Engine:
             elif flow is not None:
                 self._meet_flow(*flow)
         self.cursor = max(self.cursor, now)
+
+    def next_due(self) -> datetime | None:
+        """The earliest instant at which `run_until` would act if nobody called in between (an
+        agenda entry, a matching step or a flow arrival); None when nothing is scheduled."""
+        pending = [self._agenda[0][0]] if self._agenda else []
+        step = self._next_matching_step(_END_OF_TIME)
+        if step is not None:
+            pending.append(step)
+        flow = self._next_arrival(_END_OF_TIME)
+        if flow is not None:
+            pending.append(flow[1].at)
+        return min(pending, default=None)
 
     def quote_changed(self, symbol: str) -> None:
         """A scripted quote or a halt change is market news: working orders see it at once."""
@@ -229,7 +247,7 @@ class Engine:
     def _book(self) -> Book:
         return Book(
             self.account,
-            self.orders.values(),
+            self.open_orders(),
             self.client_order_ids,
             self.scenario.assets,
             self.market,

@@ -36,6 +36,7 @@ class Venue:
     def __init__(self, scenario: Scenario, *, seed: int, clock: SimClock | None = None) -> None:
         self.clock = clock if clock is not None else SimClock(scenario.clock.start)
         self._listeners: list[Listener] = []
+        self._watchers: list[Callable[[], None]] = []
         self._start(scenario, seed)
 
     def _start(self, scenario: Scenario, seed: int) -> None:
@@ -48,6 +49,7 @@ class Venue:
         """Start over from `scenario` at its start instant; subscribers stay subscribed."""
         self.clock.set(scenario.clock.start)
         self._start(scenario, self._seed if seed is None else seed)
+        self._notify_watchers()
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         self._listeners.append(listener)
@@ -58,9 +60,29 @@ class Venue:
 
         return unsubscribe
 
+    def watch(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Call `callback` after every operation (the book or the clock may have changed)."""
+        self._watchers.append(callback)
+
+        def unwatch() -> None:
+            if callback in self._watchers:
+                self._watchers.remove(callback)
+
+        return unwatch
+
     def tick(self) -> None:
         with self._op():
             pass
+
+    def seconds_until_due(self) -> float | None:
+        """Wall seconds until the book next has something to do on its own (an ack, a fill, an
+        expiry, a market step, a flow arrival); None if nothing is scheduled or the clock is
+        manual (time then moves only through calls, which tick themselves)."""
+        speed = self.clock.speed
+        due = self._engine.next_due() if speed > 0 else None
+        if due is None:
+            return None
+        return max(0.0, (due - self.clock.now()).total_seconds() / speed)
 
     @contextmanager
     def _op(self) -> Iterator[Engine]:
@@ -69,7 +91,14 @@ class Venue:
             engine.run_until(self.clock.now())
             yield engine
         finally:
-            self._publish(engine)
+            try:
+                self._publish(engine)
+            finally:
+                self._notify_watchers()
+
+    def _notify_watchers(self) -> None:
+        for watcher in list(self._watchers):
+            watcher()
 
     def _publish(self, engine: Engine) -> None:
         updates, engine.outbox = engine.outbox, []
@@ -167,7 +196,7 @@ class Venue:
     def cancel_all_orders(self) -> list[Json]:
         with self._op() as engine:
             results: list[Json] = []
-            for order in [o for o in engine.orders.values() if o.is_open]:
+            for order in engine.open_orders():
                 try:
                     engine.cancel(order)
                     results.append({"id": order.id, "status": 200, "body": order_wire(order)})

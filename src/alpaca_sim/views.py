@@ -33,7 +33,7 @@ def marks(engine: Engine, at: datetime) -> dict[str, Price]:
 
 
 def account_view(engine: Engine, at: datetime, last_equity: Dollars) -> Json:
-    open_orders = [o for o in engine.orders.values() if o.is_open]
+    open_orders = engine.open_orders()
     scenario = engine.scenario
     return account_wire(
         account_id=scenario.account_id,
@@ -52,9 +52,10 @@ def positions_view(
 ) -> list[Json]:
     wanted = sorted(engine.account.holdings) if symbols is None else list(symbols)
     views: list[Json] = []
+    open_orders = engine.open_orders()
     for symbol in wanted:
         holding = engine.account.holdings[symbol]
-        held, _ = held_for_sells(engine.orders.values(), symbol)
+        held, _ = held_for_sells(open_orders, symbol)
         views.append(
             position_wire(
                 engine.scenario.assets[symbol],

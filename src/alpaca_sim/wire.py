@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime, timezone
 from decimal import Decimal
+from functools import lru_cache
 
 from alpaca_sim.account import Holding
 from alpaca_sim.decimals import Dollars, Price, Shares, fmt, fmt_money, is_whole
@@ -25,8 +26,13 @@ _TAPES = {"NYSE": "A", "NASDAQ": "C"}
 
 
 def iso(at: datetime | None) -> str | None:
-    if at is None:
-        return None
+    return None if at is None else _utc_text(at)
+
+
+@lru_cache(maxsize=4096)
+def _utc_text(at: datetime) -> str:
+    # Cached: an order's few timestamps are rendered again for every answer and trade update.
+    # Equal datetimes are the same instant, and the text depends on the instant only.
     return at.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -84,6 +85,12 @@ class FakeVenue:
         if self.fail:
             raise RuntimeError("boom")
 
+    def seconds_until_due(self) -> float:
+        return 0.0  # always something due: the driver ticks on every turn once the clock runs
+
+    def watch(self, callback: Callable[[], None]) -> Callable[[], None]:
+        return lambda: None
+
 
 async def let_driver_run(turns: int = 20) -> None:
     for _ in range(turns):
@@ -109,3 +116,22 @@ async def test_driver_is_idle_on_the_manual_clock_and_survives_failing_ticks(
     finally:
         await driver.stop()
     assert not driver.running
+
+
+async def test_the_driver_sleeps_until_due_and_publishes_a_delayed_fill_unasked():
+    async with SimServer(speed=1.0, tick_interval=0.001) as server:
+        await asyncio.sleep(0.02)  # twenty polling intervals: a polling driver would tick
+        assert server.driver.ticks == 0  # nothing is due, so the driver has not woken
+
+        filled = asyncio.Event()
+        server.venue.subscribe(lambda u: filled.set() if u["event"] == "fill" else None)
+        server.venue.set_latency(ack_ms=0, fill_ms=30)
+        order = server.venue.submit_order(
+            {"symbol": "AAPL", "qty": "1", "side": "buy", "type": "market", "time_in_force": "day"}
+        )
+        assert order["status"] == "new"  # acknowledged; may fill only after the fill latency
+
+        async with asyncio.timeout(WAIT_SECONDS):
+            await filled.wait()  # published by the driver at the due instant, no request sent
+
+        assert server.venue.get_order(order["id"])["status"] == "filled"
