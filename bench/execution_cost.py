@@ -128,6 +128,8 @@ def compressed_settings(speed: float) -> ExecutionSettings:
         base,
         profiles={**base.profiles, Urgency.NORMAL: scaled},
         quote_retry_wait=base.quote_retry_wait / speed,
+        quote_batch_window=base.quote_batch_window / speed,
+        peg_check_interval=base.peg_check_interval / speed,
         settle_timeout=base.settle_timeout / speed,
         poll_interval=base.poll_interval / speed,
         cancel_confirm_timeout=base.cancel_confirm_timeout / speed,
@@ -138,12 +140,13 @@ def compressed_settings(speed: float) -> ExecutionSettings:
 
 async def normal_profile(
     sim: SimProcess, detail: RebalancePlannedDetail, speed: float
-) -> list[ItemCost]:
+) -> tuple[list[ItemCost], int]:
+    """The items' costs, and the broker requests the engine made for them."""
     settings = compressed_settings(speed)
     labels = step_labels(settings.profile(Urgency.NORMAL))
     with PegLog().recording() as log:
         run = await run_engine(sim, detail, settings)
-    return [
+    costs = [
         ItemCost(
             order.symbol,
             order.action.value,
@@ -158,6 +161,7 @@ async def normal_profile(
         )
         for order in run.outcome.result.orders
     ]
+    return costs, run.requests_after - run.requests_before
 
 
 async def market_orders(
@@ -219,11 +223,20 @@ async def until_done(broker: AlpacaBroker, cid: str, timeout_s: float) -> Broker
         await asyncio.sleep(POLL_S)
 
 
-async def one_seed(seed: int, items: int, speed: float) -> dict[str, list[ItemCost]]:
+@dataclass
+class SeedRun:
+    costs: dict[str, list[ItemCost]]
+    """Per method, each item's cost."""
+    normal_requests: int
+    """Broker requests the NORMAL engine made (the market executor's are not counted)."""
+
+
+async def one_seed(seed: int, items: int, speed: float) -> SeedRun:
     scenario = {**generated_scenario(items, seed=seed), "flow": FLOW}
     plan = plan_items(symbol_names(items), notional=ITEM_NOTIONAL, rng=random.Random(seed))
     results: dict[str, list[ItemCost]] = {}
-    for name, method in (("normal", normal_profile), ("market", market_orders)):
+    requests = 0
+    for name in ("normal", "market"):
         async with sim_process(scenario, seed=seed, speed=speed) as sim:
             detail = plan_detail(
                 plan,
@@ -231,15 +244,16 @@ async def one_seed(seed: int, items: int, speed: float) -> dict[str, list[ItemCo
                 urgency="NORMAL",
                 plan_id=f"cost-{seed}",
             )
-            results[name] = await method(sim, detail, speed)
+            if name == "normal":
+                results[name], requests = await normal_profile(sim, detail, speed)
+            else:
+                results[name] = await market_orders(sim, detail, speed)
     ticks = {cost.symbol: cost.spread_ticks for cost in results["normal"]}
     results["market"] = [replace(c, spread_ticks=ticks.get(c.symbol, 0)) for c in results["market"]]
-    return results
+    return SeedRun(results, requests)
 
 
-async def main_async(
-    seeds: list[int], items: int, speed: float
-) -> dict[int, dict[str, list[ItemCost]]]:
+async def main_async(seeds: list[int], items: int, speed: float) -> dict[int, SeedRun]:
     return {seed: await one_seed(seed, items, speed) for seed in seeds}
 
 
@@ -248,7 +262,10 @@ def measure(
 ) -> dict[str, Any]:
     """The figures (JSON-ready): per seed and method, and over all seeds."""
     started = time.perf_counter()
-    by_seed = asyncio.run(main_async(list(seeds), items, speed))
+    runs = asyncio.run(main_async(list(seeds), items, speed))
+    by_seed = {seed: run.costs for seed, run in runs.items()}
+    normal_items = sum(len(run.costs["normal"]) for run in runs.values())
+    normal_requests = sum(run.normal_requests for run in runs.values())
     rows = [
         {"seed": seed, "method": name, **asdict(Totals.of(costs))}
         for seed, methods in by_seed.items()
@@ -271,6 +288,7 @@ def measure(
         "overall": {name: asdict(totals) for name, totals in overall.items()},
         "normal_over_market": ratio,
         "target_met": met,
+        "normal_requests_per_item": normal_requests / max(normal_items, 1),
         "rows": rows,
         **breakdown(by_seed),
         "bench_seconds": round(time.perf_counter() - started, 1),
@@ -312,6 +330,9 @@ def report_lines(figures: dict[str, Any]) -> list[str]:
     lines += breakdown_lines(figures.get("steps", []), figures.get("spreads", []))
     verdict = "met" if figures["target_met"] else "MISSED"
     lines.append(f"NORMAL / market cost ratio: {figures['normal_over_market']:.2f}")
+    per_item = figures.get("normal_requests_per_item")
+    if per_item is not None:
+        lines.append(f"NORMAL broker requests per item: {per_item:.2f}")
     lines.append(f"target NORMAL cost <= 0.5 x market and >= 99 % filled: {verdict}")
     return lines
 

@@ -137,6 +137,19 @@ def holds_working_price(
     return not differs_from_working(limit_price_for_step(side, quote, profile, step), working)
 
 
+def price_ran_from(
+    side: Side, quote: Quote, profile: PricingProfile, *, step: int, working: Price
+) -> Price | None:
+    """Within inside-spread `step`: the step's price from `quote` when it has moved away from
+    us (a buy: higher; a sell: lower) by a tick or more from `working`, the price to follow.
+    None for a move toward us (the working order is then more likely to fill), no move, or a
+    step that is not inside the spread (the through-the-far step is not followed)."""
+    if not 0 <= step < len(profile.fractions):
+        return None
+    candidate = limit_price_for_step(side, quote, profile, step)
+    return candidate if adverse_sign(side) * (candidate - working) > 0 else None
+
+
 @dataclass(frozen=True, slots=True)
 class PegStep:
     step: int

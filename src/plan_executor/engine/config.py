@@ -38,8 +38,15 @@ class ExecutionSettings:
     quote_attempts: int = 3
     """Quote reads per pricing decision before the item fails with the quote problem."""
     quote_retry_wait: timedelta = timedelta(milliseconds=500)
+    quote_batch_window: timedelta = timedelta(milliseconds=20)
+    """How long a single-symbol quote read waits for others to share one batch call with."""
     profiles: Mapping[Urgency, PricingProfile] = field(default_factory=lambda: DEFAULT_PROFILES)
     """Per urgency: walk fractions, step wait, market fallback wait and slippage cap."""
+    peg_check_interval: timedelta = timedelta(milliseconds=2500)
+    """Within an inside-spread step, how often the live quote is read to follow a price that
+    runs away (a quarter of NORMAL's 10 s step)."""
+    max_repegs_per_step: int = 3
+    """Re-pegs within one step at most (0: never follow within a step)."""
 
     # --- sizing and buying power (step 7) ---
     buy_reserve_fraction: Decimal = Decimal("0.03")
@@ -79,6 +86,8 @@ class ExecutionSettings:
         _require(Decimal(0) <= self.buy_reserve_fraction < 1, "buy_reserve_fraction in [0, 1)")
         _require(self.max_equity_fraction > 0, "max_equity_fraction must be positive")
         _require(self.max_spread_bps > 0, "max_spread_bps must be positive")
+        _require(self.quote_batch_window >= timedelta(0), "quote_batch_window must not be negative")
+        _require(self.max_repegs_per_step >= 0, "max_repegs_per_step must not be negative")
         for name in ("max_order_notional", "max_plan_notional", "min_notional"):
             _require(getattr(self, name) >= 0, f"{name} must not be negative")
 
@@ -94,6 +103,7 @@ _POSITIVE_DURATIONS = (
     "poll_interval",
     "cancel_confirm_timeout",
     "price_reread_wait",
+    "peg_check_interval",
     "reconcile_margin",
     "open_order_lookback",
     "cleanup_budget",

@@ -70,7 +70,15 @@ async def run_steps(engine: Engine, guard: GuardsPassed, early: EarlyReads | Non
     )
     ids, blocked = await _reconcile_and_clear(engine, early)
     quotes = QuoteSource.from_settings(engine.broker, engine.clock, settings)
-    tools = SmartOrderTools(engine.desk, engine.tracker, quotes, ids, settings.max_order_notional)
+    tools = SmartOrderTools(
+        engine.desk,
+        engine.tracker,
+        quotes,
+        ids,
+        settings.max_order_notional,
+        peg_check_interval=settings.peg_check_interval,
+        max_repegs_per_step=settings.max_repegs_per_step,
+    )
     context = PhaseContext(
         broker=engine.broker,
         settings=settings,

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from plan_executor.domain.quotes import Quote, check_quote
 from plan_executor.engine.config import ExecutionSettings
+from plan_executor.engine.quote_batcher import QuoteBatcher
 from plan_executor.ports import Broker, BrokerError, Clock
 
 logger = logging.getLogger(__name__)
@@ -35,8 +36,10 @@ class QuoteSource:
         max_spread_bps: Decimal,
         attempts: int,
         retry_wait: timedelta,
+        batch_window: timedelta = timedelta(0),
     ) -> None:
         self._broker = broker
+        self._reads = QuoteBatcher(broker, window=batch_window)
         self._clock = clock
         self._max_age = max_age
         self._max_spread_bps = max_spread_bps
@@ -54,6 +57,7 @@ class QuoteSource:
             max_spread_bps=settings.max_spread_bps,
             attempts=settings.quote_attempts,
             retry_wait=settings.quote_retry_wait,
+            batch_window=settings.quote_batch_window,
         )
 
     async def batch(self, symbols: Sequence[str]) -> Mapping[str, Quote]:
@@ -67,10 +71,15 @@ class QuoteSource:
             logger.warning("batch quote read failed: %s", error)
             return {}
 
-    async def usable(self, symbol: str, first: Quote | None = None) -> Quote | NoUsableQuote:
-        """A quote that passes the checks: `first` if it does, else fresh reads, bounded."""
+    async def usable(
+        self, symbol: str, first: Quote | None = None, *, attempts: int | None = None
+    ) -> Quote | NoUsableQuote:
+        """A quote that passes the checks: `first` if it does, else fresh reads, bounded (by
+        `attempts` when given, else the configured count). Concurrent reads of many symbols
+        share batch calls."""
         problem = "no quote"
-        for attempt in range(self._attempts):
+        attempts = self._attempts if attempts is None else attempts
+        for attempt in range(attempts):
             quote = first if attempt == 0 and first is not None else None
             if quote is None:
                 if attempt:
@@ -89,14 +98,7 @@ class QuoteSource:
             if found is None:
                 return quote
             problem = f"quote {found}"
-        return NoUsableQuote(
-            f"no usable quote for {symbol} after {self._attempts} tries: {problem}"
-        )
+        return NoUsableQuote(f"no usable quote for {symbol} after {attempts} tries: {problem}")
 
     async def _read(self, symbol: str) -> Quote | str:
-        try:
-            quotes = await self._broker.latest_quotes([symbol])
-        except BrokerError as error:
-            return f"quote read failed ({error})"
-        quote = quotes.get(symbol)
-        return quote if quote is not None else "no quote returned"
+        return await self._reads.read(symbol)

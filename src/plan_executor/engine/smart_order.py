@@ -9,7 +9,9 @@ simply ends its step (incident 9). After the last step the remainder goes to a m
 unless the price has run past the slippage cap since arrival.
 """
 
+import asyncio
 from dataclasses import dataclass
+from datetime import timedelta
 from enum import Enum
 
 from plan_executor.domain.child_order import ChildOrder
@@ -22,6 +24,7 @@ from plan_executor.domain.pricing import (
     holds_working_price,
     market_fallback_allowed,
     next_peg,
+    price_ran_from,
 )
 from plan_executor.domain.quotes import Quote
 from plan_executor.domain.sizing import Skip, SkipReason
@@ -53,6 +56,20 @@ class _Rested:
     outcome: _Next
     step: int
     quote: Quote | NoUsableQuote | None = None
+    limit: Price | None = None
+    """The last limit price worked (a re-peg within the step may have moved it)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Working:
+    """The order still working at the end of a step, at its limit."""
+
+    cid: str
+    limit: Price
+
+
+def _seconds(interval: timedelta | None) -> float:
+    return interval.total_seconds() if interval is not None else 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +81,9 @@ class SmartOrderTools:
     quotes: QuoteSource
     ids: OrderIdAllocator
     max_order_notional: Dollars
+    peg_check_interval: timedelta | None = None
+    """How often an inside-spread step looks at the live quote; None: never within a step."""
+    max_repegs_per_step: int = 0
 
 
 class SmartOrder:
@@ -132,37 +152,84 @@ class SmartOrder:
             if isinstance(fresh, NoUsableQuote):
                 self._run.end(ItemEnding.WORKED, f"stopped: {fresh.reason}")
                 return _Next.STOP, quote
-            quote, step, working = fresh, rested.step, limit
+            quote, step, working = fresh, rested.step, rested.limit or limit
 
     async def _rest_limit(self, limit: Price, step: int) -> _Rested:
         """Send `limit` for `step` and let it rest (`_rest`)."""
         earlier_limits = sum(1 for order in self._children() if order.order_type is OrderType.LIMIT)
         order = await self._send(OrderType.LIMIT, limit, limit)
         if not isinstance(order, ChildOrder):
-            return _Rested(order, step)
+            return _Rested(order, step, limit=limit)
         if earlier_limits:
             self._run.repegs += 1
         return await self._rest(order.client_order_id, limit, step)
 
     async def _rest(self, cid: str, limit: Price, step: int) -> _Rested:
-        """Let `cid` rest through `step`, and on through each next step that, priced from a
-        fresh quote, asks for `limit` too; then cancel it unless it ended by itself. The quote
-        that ended the resting comes back with the step reached."""
+        """Let `cid` rest through `step` (following its price within the step), and on through
+        each next step that, priced from a fresh quote, asks for the working price too; then
+        cancel it unless it ended by itself. The quote that ended the resting comes back with
+        the step reached and the last price worked."""
         last_step = self._profile.step_count - 1
         while True:
-            order = await self._tools.tracker.wait_until(cid, is_terminal, self._profile.step_wait)
-            if order.is_terminal:
-                return _Rested(await self._after_terminal(order), step)
+            working = await self._rest_through_step(cid, limit, step)
+            if isinstance(working, _Rested):
+                return working
+            cid, limit = working.cid, working.limit
             if step == last_step:
                 why = await self._last_step_cancel_reason()
-                return _Rested(await self._cancel_then_continue(cid, why), step)
+                return _Rested(await self._cancel_then_continue(cid, why), step, limit=limit)
             quote = await self._tools.quotes.usable(self._run.symbol)
             if isinstance(quote, NoUsableQuote) or not holds_working_price(
                 self._side, quote, self._profile, step=step + 1, working=limit
             ):
                 outcome = await self._cancel_then_continue(cid, CancelReason.REPEG)
-                return _Rested(outcome, step, quote)
+                return _Rested(outcome, step, quote, limit)
             step += 1
+
+    async def _rest_through_step(self, cid: str, limit: Price, step: int) -> _Rested | _Working:
+        """Rest `cid` for the step's wait. In an inside-spread step the live quote is looked
+        at every `peg_check_interval`; when the step's price ran away from us the order is
+        re-pegged there, on the same step, its clock running on (bounded per step). The order
+        still working at the step's end comes back as `_Working`."""
+        tools, loop = self._tools, asyncio.get_running_loop()
+        step_end = loop.time() + self._profile.step_wait.total_seconds()
+        follows = step < len(self._profile.fractions) and tools.peg_check_interval is not None
+        repegs = 0
+        while True:
+            left = max(step_end - loop.time(), 0.0)
+            checks = follows and repegs < tools.max_repegs_per_step
+            wait = min(left, _seconds(tools.peg_check_interval)) if checks else left
+            order = await tools.tracker.wait_until(cid, is_terminal, timedelta(seconds=wait))
+            if order.is_terminal:
+                return _Rested(await self._after_terminal(order), step, limit=limit)
+            if wait >= left:
+                return _Working(cid, limit)
+            quote = await tools.quotes.usable(self._run.symbol, attempts=1)
+            if isinstance(quote, NoUsableQuote):
+                continue
+            target = price_ran_from(self._side, quote, self._profile, step=step, working=limit)
+            if target is None:
+                continue
+            repegged = await self._repeg_within_step(cid, target, quote, step)
+            if isinstance(repegged, _Rested):
+                return repegged
+            cid, limit = repegged.cid, repegged.limit
+            repegs += 1
+
+    async def _repeg_within_step(
+        self, cid: str, target: Price, quote: Quote, step: int
+    ) -> _Rested | _Working:
+        """Cancel `cid`, confirm, re-read its fills and send only the remainder at `target`."""
+        outcome = await self._cancel_then_continue(cid, CancelReason.REPEG)
+        if outcome is not _Next.CONTINUE:
+            return _Rested(outcome, step, limit=target)
+        far = quote.ask if self._side is Side.BUY else quote.bid
+        limit = self._work.limit_for(target, far, self._children())
+        order = await self._send(OrderType.LIMIT, limit, limit)
+        if not isinstance(order, ChildOrder):
+            return _Rested(order, step, limit=limit)
+        self._run.repegs += 1
+        return _Working(order.client_order_id, limit)
 
     async def _last_step_cancel_reason(self) -> CancelReason:
         """After the last limit: REPEG when a market order will follow, else PRICE_RAN."""
