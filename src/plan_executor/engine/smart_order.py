@@ -141,8 +141,7 @@ class SmartOrder:
             peg = next_peg(self._side, quote, self._profile, after_step=step, working=working)
             if peg is None:
                 return _Next.CONTINUE, quote
-            far = quote.ask if self._side is Side.BUY else quote.bid
-            limit = self._work.limit_for(peg.price, far, self._children())
+            limit = self._limit_at(peg.price, quote)
             rested = await self._rest_limit(limit, peg.step)
             if rested.outcome is not _Next.CONTINUE:
                 return rested.outcome, quote
@@ -156,13 +155,20 @@ class SmartOrder:
 
     async def _rest_limit(self, limit: Price, step: int) -> _Rested:
         """Send `limit` for `step` and let it rest (`_rest`)."""
-        earlier_limits = sum(1 for order in self._children() if order.order_type is OrderType.LIMIT)
+        sent = await self._send_limit(limit, step)
+        if isinstance(sent, _Rested):
+            return sent
+        return await self._rest(sent.cid, sent.limit, step)
+
+    async def _send_limit(self, limit: Price, step: int) -> _Rested | _Working:
+        """Send a limit for the remainder; one that follows an earlier limit is a re-peg."""
+        earlier_limits = any(order.order_type is OrderType.LIMIT for order in self._children())
         order = await self._send(OrderType.LIMIT, limit, limit)
         if not isinstance(order, ChildOrder):
             return _Rested(order, step, limit=limit)
         if earlier_limits:
             self._run.repegs += 1
-        return await self._rest(order.client_order_id, limit, step)
+        return _Working(order.client_order_id, limit)
 
     async def _rest(self, cid: str, limit: Price, step: int) -> _Rested:
         """Let `cid` rest through `step` (following its price within the step), and on through
@@ -223,13 +229,14 @@ class SmartOrder:
         outcome = await self._cancel_then_continue(cid, CancelReason.REPEG)
         if outcome is not _Next.CONTINUE:
             return _Rested(outcome, step, limit=target)
-        far = quote.ask if self._side is Side.BUY else quote.bid
-        limit = self._work.limit_for(target, far, self._children())
-        order = await self._send(OrderType.LIMIT, limit, limit)
-        if not isinstance(order, ChildOrder):
-            return _Rested(order, step, limit=limit)
-        self._run.repegs += 1
-        return _Working(order.client_order_id, limit)
+        return await self._send_limit(self._limit_at(target, quote), step)
+
+    def _far_touch(self, quote: Quote) -> Price:
+        return quote.ask if self._side is Side.BUY else quote.bid
+
+    def _limit_at(self, price: Price, quote: Quote) -> Price:
+        """`price` as the work allows it for the remainder, given the far touch of `quote`."""
+        return self._work.limit_for(price, self._far_touch(quote), self._children())
 
     async def _last_step_cancel_reason(self) -> CancelReason:
         """After the last limit: REPEG when a market order will follow, else PRICE_RAN."""
@@ -246,8 +253,7 @@ class SmartOrder:
                 cap = self._profile.market_fallback_cap_bps
                 run.note(f"no market fallback: price ran more than {cap} bps from arrival")
             return
-        far = quote.ask if self._side is Side.BUY else quote.bid
-        order = await self._send(OrderType.MARKET, None, far)
+        order = await self._send(OrderType.MARKET, None, self._far_touch(quote))
         if not isinstance(order, ChildOrder):
             return
         run.market_fallback = True
