@@ -103,7 +103,8 @@ async def run_size(items: int, latency_ms: float, fill_ms: float) -> list[Row]:
 
 
 async def warm_up(sim: SimProcess, symbol: str) -> None:
-    """One small plan first: thread pools, HTTP sessions and imports are warm for the rest."""
+    """One small plan first, so imports and the sim's code paths are warm for the rest. Each
+    plan then gets a fresh adapter (new threads and connections), as each invocation does."""
     detail = plan_detail(
         plan_items([symbol], notional=Decimal(500), rng=random.Random(0)),
         sim.clock.now(),
