@@ -34,6 +34,9 @@ class CancelReason(StrEnum):
     """Replaced by a better-priced child."""
     DEADLINE = "deadline"
     """The execution deadline came."""
+    WAIT_EXPIRED = "wait_expired"
+    """Still open when its wait ran out: a market order unfilled within its wait, a sell still
+    open after the settlement wait."""
     EARLIER_ATTEMPT = "earlier_attempt"
     """Left open by an earlier attempt of this plan; cancelled before anything new is sent."""
     CONFLICTING_OPEN_ORDER = "conflicting_open_order"

@@ -84,8 +84,9 @@ async def settle_sells(ctx: PhaseContext) -> None:
     still_open = [order.client_order_id for order in orders if order.is_open]
     if still_open:
         logger.warning("sells still open after settlement wait: %s", still_open)
+        desk = ctx.tools.desk
         await asyncio.gather(
-            *(ctx.tools.desk.cancel_and_confirm(cid, CancelReason.DEADLINE) for cid in still_open)
+            *(desk.cancel_and_confirm(cid, CancelReason.WAIT_EXPIRED) for cid in still_open)
         )
 
 

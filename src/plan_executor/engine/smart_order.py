@@ -261,7 +261,7 @@ class SmartOrder:
         order = await self._tools.tracker.wait_until(cid, is_terminal, self._profile.market_wait)
         if order.is_open:
             run.note(f"market order unfilled after {self._profile.market_wait}")
-            await self._cancel_then_continue(cid, CancelReason.DEADLINE)
+            await self._cancel_then_continue(cid, CancelReason.WAIT_EXPIRED)
         else:
             await self._after_terminal(order)
 

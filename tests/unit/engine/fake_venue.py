@@ -74,6 +74,8 @@ class FakeVenue:
         self.stream_omits_avg_price = False
         self.duplicate_stream_events = False
         self.log: list[tuple[str, str]] = []
+        self.unmatched: set[str] = set()
+        """Symbols whose orders are accepted and never matched (as in a halt)."""
         """(what, client_order_id) in the order the broker saw or did it."""
         self._ids = 0
 
@@ -97,6 +99,8 @@ class FakeVenue:
     def _match(self, order: FakeOrder) -> None:
         book = self.market.book(order.symbol)
         if book is None or not order.is_open or order.status is S.PENDING_CANCEL:
+            return
+        if order.symbol in self.unmatched:
             return
         buying = order.side is Side.BUY
         touch, size = (book.ask, book.ask_size) if buying else (book.bid, book.bid_size)

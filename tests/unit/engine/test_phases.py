@@ -1,13 +1,14 @@
 """Sells, settlement, buys: ordering, buying power, skips, and per-item failure."""
 
+from collections.abc import Sequence
 from datetime import timedelta
 from decimal import Decimal
 
 from plan_executor.domain.enums import ChildOrderStatus, ExecutionStatus, ItemStatus, Side
-from plan_executor.domain.ledger import CancelReason
+from plan_executor.domain.ledger import CancelReason, LedgerCancellationLine, LedgerLine
 from plan_executor.ports import BrokerUnavailable, OrderRejected
 
-from .builders import T0, Harness, item, plan_detail
+from .builders import T0, Harness, fast_settings, item, plan_detail
 from .fake_market import Book
 
 
@@ -213,6 +214,51 @@ async def test_price_running_past_the_cap_stops_without_market_order() -> None:
     assert sell.status is ItemStatus.FAILED
     reasons = {line.reason for line in outcome.ledger_lines if line.kind == "cancellation"}
     assert CancelReason.DEADLINE not in reasons
+
+
+def _cancel_reasons(lines: Sequence[LedgerLine]) -> dict[str, list[CancelReason]]:
+    """Client order id -> the reasons its cancellation lines give, in order."""
+    reasons: dict[str, list[CancelReason]] = {}
+    for line in lines:
+        if isinstance(line, LedgerCancellationLine):
+            reasons.setdefault(line.client_order_id, []).append(line.reason)
+    return reasons
+
+
+async def test_market_order_unfilled_within_its_wait_is_cancelled_as_wait_expired() -> None:
+    h = Harness()
+    _other_holdings(h)
+    h.listed("AAPL", "100.00", "100.10")
+    h.broker.hold("AAPL", "10")
+    h.broker.unmatched.add("AAPL")  # accepted, never filled: the walk ends in a market order
+
+    outcome = await h.run(plan_detail([item("AAPL", "SELL", "500", target_weight="0")]))
+
+    (sell,) = outcome.result.orders
+    assert sell.market_fallback is True
+    assert outcome.result.status is not ExecutionStatus.TIMED_OUT
+    market = [r for r in h.broker.submitted if r.limit_price is None]
+    assert len(market) == 1
+    reasons = _cancel_reasons(outcome.ledger_lines)
+    assert reasons[market[0].client_order_id] == [CancelReason.WAIT_EXPIRED]
+    assert all(CancelReason.DEADLINE not in found for found in reasons.values())
+    assert h.broker.open_orders() == []
+
+
+async def test_sell_still_open_after_the_settlement_wait_is_cancelled_as_wait_expired() -> None:
+    h = Harness(settings=fast_settings(settle_timeout=timedelta(milliseconds=50)))
+    _other_holdings(h)
+    h.listed("AAPL", "100.00", "100.10")
+    h.broker.hold("AAPL", "10")
+    h.broker.unmatched.add("AAPL")
+    h.broker.cancel_latency_s = 0.5  # past cancel_confirm_timeout: the walk's cancel is unconfirmed
+
+    outcome = await h.run(plan_detail([item("AAPL", "SELL", "500", target_weight="0")]))
+
+    (first, *_) = [r.client_order_id for r in h.broker.submitted]
+    reasons = _cancel_reasons(outcome.ledger_lines)[first]
+    assert reasons[:2] == [CancelReason.REPEG, CancelReason.WAIT_EXPIRED]  # walk, then settlement
+    assert outcome.result.status is not ExecutionStatus.TIMED_OUT
 
 
 async def test_broker_refusal_fails_the_item_with_its_reason() -> None:
