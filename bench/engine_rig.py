@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import json
 import random
 import signal
@@ -28,7 +29,8 @@ import aiohttp
 from alpaca_sim.scenario import Scenario, scenario_from_dict
 from alpaca_sim.server import SimServer
 from plan_executor.adapters.alpaca_broker import AlpacaBroker
-from plan_executor.adapters.alpaca_config import AlpacaConfig, Secret
+from plan_executor.adapters.alpaca_config import DEFAULT_HTTP_WORKERS, AlpacaConfig, Secret
+from plan_executor.adapters.alpaca_threads import SdkThreads
 from plan_executor.domain.enums import TradingMode
 from plan_executor.domain.events import RebalancePlannedDetail, parse_rebalance_detail
 from plan_executor.domain.ledger_keys import attempt_token
@@ -236,6 +238,15 @@ def adapter_config(sim: SimProcess, **overrides: Any) -> AlpacaConfig:
     return AlpacaConfig(**base)
 
 
+@functools.cache
+def environment_threads() -> SdkThreads:
+    """The broker threads of this process, started once on first use, as `build_runtime`
+    starts them at a Lambda cold start."""
+    threads = SdkThreads(DEFAULT_HTTP_WORKERS)
+    threads.start_all()
+    return threads
+
+
 @dataclass
 class EngineRun:
     outcome: ExecutionOutcome
@@ -253,9 +264,17 @@ async def run_engine(
     *,
     budget_s: float = 300.0,
     config: AlpacaConfig | None = None,
+    own_threads: bool = False,
 ) -> EngineRun:
-    """One invocation: a fresh adapter, `run_plan` timed on the event loop, adapter closed."""
-    broker = AlpacaBroker(config or adapter_config(sim), limiter=NoLimit(), rng=random.Random(1))
+    """One invocation: a fresh adapter, `run_plan` timed on the event loop, adapter closed.
+    The adapter's blocking calls run on this process's execution-environment threads, as in
+    Lambda, or with `own_threads` on threads of its own, started as its calls need them."""
+    broker = AlpacaBroker(
+        config or adapter_config(sim),
+        limiter=NoLimit(),
+        rng=random.Random(1),
+        threads=None if own_threads else environment_threads(),
+    )
     before = len((await sim.state())["requests"])
     request = ExecutionRequest(
         detail=detail,

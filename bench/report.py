@@ -159,8 +159,7 @@ def _cold_import(figures: dict[str, Any]) -> list[tuple[str, str, str]]:
 
 
 def _critical_path(figures: dict[str, Any]) -> list[tuple[str, str, str]]:
-    workers = figures["production_http_workers"]
-    production = [r for r in figures["rows"] if r["http_workers"] == workers]
+    production = [r for r in figures["rows"] if r["threads"] == figures["production_threads"]]
     value = " / ".join(f"{r['ratio']:.2f}" for r in production)
     sizes = "/".join(str(r["items"]) for r in production)
     target = f"<= {figures['target_ratio']:g}: {_verdict(figures['target_met'])}"

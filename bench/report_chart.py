@@ -68,21 +68,26 @@ def _cold_import(axes: Axes, figures: dict[str, Any]) -> None:
 
 def _critical_path(axes: Axes, figures: dict[str, Any]) -> None:
     sizes = list(dict.fromkeys(row["items"] for row in figures["rows"]))
-    pools = list(dict.fromkeys(row["http_workers"] for row in figures["rows"]))
-    width = 0.8 / len(pools)
-    for offset, workers in enumerate(pools):
-        rows = {r["items"]: r for r in figures["rows"] if r["http_workers"] == workers}
-        xs = [index + (offset - (len(pools) - 1) / 2) * width for index in range(len(sizes))]
-        production = workers == figures["production_http_workers"]
-        label = f"{workers} HTTP threads" + (" (production)" if production else " (diagnostic)")
+    starts = list(dict.fromkeys(row["threads"] for row in figures["rows"]))
+    width = 0.8 / len(starts)
+    for offset, start in enumerate(starts):
+        rows = {r["items"]: r for r in figures["rows"] if r["threads"] == start}
+        xs = [index + (offset - (len(starts) - 1) / 2) * width for index in range(len(sizes))]
+        production = start == figures["production_threads"]
+        label = f"HTTP threads started {start}" + (
+            " (production)" if production else " (diagnostic)"
+        )
         bars = axes.bar(
             xs, [rows[s]["ratio"] for s in sizes], width, label=label,
             color=BLUE if production else GREY,
         )  # fmt: skip
         _label_bars(axes, bars, "{:.2f}")
+        for x, size in zip(xs, sizes, strict=True):
+            runs = rows[size]["ratios"]
+            axes.scatter([x] * len(runs), runs, color="black", s=8, zorder=3)
     axes.axhline(figures["target_ratio"], **TARGET_STYLE, label="target")
     axes.set_xticks(range(len(sizes)), [f"{size} items" for size in sizes])
-    axes.set_ylabel(f"wall / lower bound ({figures['lower_bound']})")
+    axes.set_ylabel(f"median wall / lower bound ({figures['lower_bound']}; dots: runs)")
     axes.margins(y=0.2)
     axes.legend(fontsize=8, loc="upper left")
 

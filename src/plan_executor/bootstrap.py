@@ -2,9 +2,9 @@
 
 `build_runtime` runs once per execution environment (cold start): it validates the settings
 and builds what may be reused across invocations (the idempotency persistence layer, the
-credentials source with its cache). Everything that holds connections (the broker's HTTP
-sessions and stream, the aioboto3 clients) is opened per invocation by `open_services` and
-closed, awaited, on every path.
+credentials source with its cache, the threads the broker's blocking calls run on, started
+then). Everything that holds connections (the broker's HTTP sessions and stream, the aioboto3
+clients) is opened per invocation by `open_services` and closed, awaited, on every path.
 """
 
 import random
@@ -17,7 +17,8 @@ import boto3
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
 from plan_executor.adapters.alpaca_broker import AlpacaBroker
-from plan_executor.adapters.alpaca_config import AlpacaConfig
+from plan_executor.adapters.alpaca_config import DEFAULT_HTTP_WORKERS, AlpacaConfig
+from plan_executor.adapters.alpaca_threads import SdkThreads
 from plan_executor.adapters.aws_config import AwsConfig
 from plan_executor.adapters.aws_retry import Retrier, RetryPolicy
 from plan_executor.adapters.eventbridge_publisher import EventBridgeConfig, EventBridgePublisher
@@ -60,11 +61,14 @@ class Runtime:
     persistence: DynamoDBPersistenceLayer
     clock: Clock
     aws_session: aioboto3.Session
+    """Shared by the reporting adapters of every invocation: botocore's loaded service models
+    stay warm instead of being read again per invocation and per adapter."""
     trading_budget: RateLimiter
     """The account's request budget, kept across invocations: a plan retried at once (or the
     next plan) starts with what the last one left, so 200 a minute holds across invocations."""
-    """Shared by the reporting adapters of every invocation: botocore's loaded service models
-    stay warm instead of being read again per invocation and per adapter."""
+    broker_threads: SdkThreads
+    """The threads every invocation's broker adapter runs its blocking calls on, all started
+    at cold start (they hold no connection; see adapters/alpaca_threads.py)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +92,8 @@ def build_runtime(environ: Mapping[str, str]) -> Runtime:
     settings = load_settings(environ)
     aws = AwsConfig(region=settings.aws_region, endpoint_url=settings.aws_endpoint_url)
     table_client = boto3.client("dynamodb", **aws.client_kwargs(max_attempts=3))
+    broker_threads = SdkThreads(DEFAULT_HTTP_WORKERS)
+    broker_threads.start_all()
     return Runtime(
         settings=settings,
         execution=settings.execution_settings(),
@@ -99,6 +105,7 @@ def build_runtime(environ: Mapping[str, str]) -> Runtime:
         clock=SystemClock(),
         aws_session=aioboto3.Session(),
         trading_budget=alpaca_trading_budget(settings.rate_limit_per_minute),
+        broker_threads=broker_threads,
     )
 
 
@@ -137,6 +144,7 @@ async def open_services(runtime: Runtime) -> AsyncIterator[Services]:
         _alpaca_config(runtime.settings, credentials),
         limiter=runtime.trading_budget,
         rng=random.Random(),  # noqa: S311 (backoff jitter)
+        threads=runtime.broker_threads,
     )
     report = reporting(runtime)
     try:

@@ -37,7 +37,10 @@ def _runtime() -> tuple[Runtime, PlanRunner]:
 
 
 def reset_cold_start() -> None:
-    """Forget the cached runtime, as a new execution environment would (tests, local replay)."""
+    """Forget the cached runtime, as a new execution environment would (tests, local replay);
+    its broker threads stop once their calls end."""
+    for runtime, _ in _cold.values():
+        runtime.broker_threads.shutdown(wait=False)
     _cold.clear()
 
 

@@ -27,15 +27,11 @@ from plan_executor.adapters.alpaca_errors import (
     TransientBrokerError,
     translate,
 )
-from plan_executor.adapters.alpaca_http import (
-    BlockingRunner,
-    RetryPolicy,
-    backoff_delay,
-    prepare_sdk_client,
-)
+from plan_executor.adapters.alpaca_http import RetryPolicy, backoff_delay, prepare_sdk_client
 from plan_executor.adapters.alpaca_mapping import order_body, order_from_wire
 from plan_executor.adapters.alpaca_orders import OrderPages, submit_resolving_unknowns
 from plan_executor.adapters.alpaca_stream import AlpacaTradeEvents
+from plan_executor.adapters.alpaca_threads import ADAPTER_THREADS, BlockingRunner, SdkThreads
 from plan_executor.adapters.alpaca_wire import (
     MalformedResponseError,
     account_from_wire,
@@ -76,10 +72,13 @@ class AlpacaBroker:
         rng: random.Random,
         data_limiter: RateLimiter | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        threads: SdkThreads | None = None,
     ) -> None:
         """`limiter` is the account's shared budget; market data, a separate budget at Alpaca,
         uses `data_limiter` when given (else the same one). `rng` jitters the backoff and
-        `sleep` waits it out (cancellable, so an outer deadline interrupts a backoff at once)."""
+        `sleep` waits it out (cancellable, so an outer deadline interrupts a backoff at once).
+        Blocking calls run on `threads` (the execution environment's, left running at
+        `aclose()`), else on threads of the adapter's own (`config.http_workers`)."""
         self._config = config
         self._limiter = limiter
         self._data_limiter = limiter if data_limiter is None else data_limiter
@@ -99,11 +98,14 @@ class AlpacaBroker:
         self._data = StockHistoricalDataClient(
             config.key_id, secret, raw_data=True, url_override=config.data_url
         )
+        owned = threads is None
+        if threads is None:
+            threads = SdkThreads(config.http_workers, ADAPTER_THREADS)
         self._sessions = [
-            prepare_sdk_client(client, config.http_timeout_s, pool_size=config.http_workers)
+            prepare_sdk_client(client, config.http_timeout_s, pool_size=threads.workers)
             for client in (self._trading, self._data)
         ]
-        self._runner = BlockingRunner(config.http_workers, "alpaca-http")
+        self._runner = BlockingRunner(threads, owned=owned)
         self._closed = False
 
     # --- reads -------------------------------------------------------------------------------

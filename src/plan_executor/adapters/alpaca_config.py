@@ -7,12 +7,11 @@ DATA_FEEDS: Final = frozenset({"iex", "sip", "delayed_sip", "otc", "boats", "ove
 MAX_ORDERS_PAGE: Final = 500
 DEFAULT_HTTP_WORKERS: Final = 128
 """Room for a 100-item plan's widest fan-out (its asset reads, beside the early reads) in one
-round trip (32 threads need four, where the CPU keeps up). Safe on a 1024 MB Lambda: threads
-start only when a call finds none idle, and in production the rate limiter (a burst of 20,
-then 3 a second) holds the calls in flight, so a plan starts about as many threads as its
-burst. Each started thread costs little resident memory (the stack pages it touched, one kept
-connection per host: a 100-item plan adds 2-3 MiB in all, bench (e)), and 128 threads with
-two connections each stay far below Lambda's limits of 1024 threads and 1024 open files."""
+round trip (32 threads need four, where the CPU keeps up). The execution environment starts
+all of them at cold start (`bootstrap.build_runtime`: ~20 ms and ~3 MiB resident, measured);
+in production the rate limiter (a burst of 20, then 3 a second) keeps most of them idle. Each
+invocation opens at most one connection per thread and host, and 128 threads with two
+connections each stay far below Lambda's limits of 1024 threads and 1024 open files."""
 _HIDDEN: Final = "***"
 
 
@@ -68,10 +67,10 @@ class AlpacaConfig:
     stream_reconnect_min_s: float = 1.0
     stream_reconnect_max_s: float = 10.0
     http_workers: int = DEFAULT_HTTP_WORKERS
-    """Bound on the HTTP threads (and kept connections per host). alpaca-py blocks, so this is
-    how many requests may be in flight at once; threads start on demand, so a plan uses about
-    as many as its widest fan-out (asset reads, submits), up to this bound. The rate limiter,
-    not this, bounds requests per minute."""
+    """Bound on the HTTP threads (and kept connections per host) of an adapter given no
+    threads (tests, tools; the Lambda's adapters run on the execution environment's). alpaca-py
+    blocks, so this is how many requests may be in flight at once; such threads start on
+    demand. The rate limiter, not this, bounds requests per minute."""
     orders_page_size: int = MAX_ORDERS_PAGE
 
     def __post_init__(self) -> None:

@@ -1,14 +1,20 @@
 """A misconfigured function fails its cold start loudly, naming the variable, before it reads
-the event or talks to the broker; once the setting is fixed the next cold start runs."""
+the event or talks to the broker; once the setting is fixed the next cold start runs. A good
+cold start starts the broker's threads, and every invocation's broker runs on them."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from types import ModuleType
 
 import pytest
 from service_support import EMPTY_METRICS_WARNING, SimThread, current_event, fresh_handler, invoke
 from tests.support.aws_stack import AwsStack
 
+from plan_executor.adapters.alpaca_config import DEFAULT_HTTP_WORKERS
+from plan_executor.adapters.alpaca_threads import ADAPTER_THREADS, ENVIRONMENT_THREADS
+from plan_executor.bootstrap import build_runtime, open_services
 from plan_executor.settings import SettingsError
 
 pytestmark = pytest.mark.filterwarnings(EMPTY_METRICS_WARNING)
@@ -51,3 +57,30 @@ def test_simulated_trading_without_the_sim_urls_names_the_missing_ones(
 
     with pytest.raises(SettingsError, match="ALPACA_STREAM_URL"):
         invoke(handler, current_event("no-trades-required.json"))
+
+
+def _threads(name: str) -> set[int | None]:
+    return {t.ident for t in threading.enumerate() if t.name.startswith(f"{name}_")}
+
+
+def test_the_cold_start_starts_the_broker_threads_every_invocation_runs_on(
+    lambda_env: dict[str, str], sim: SimThread
+) -> None:
+    del sim  # serving the broker calls
+    before = _threads(ENVIRONMENT_THREADS)
+
+    runtime = build_runtime(lambda_env)
+    started = _threads(ENVIRONMENT_THREADS) - before
+
+    async def invocation() -> set[int | None]:
+        async with open_services(runtime) as services:
+            await asyncio.gather(*(services.broker.clock() for _ in range(8)))
+            return _threads(ADAPTER_THREADS)
+
+    try:
+        assert len(started) == DEFAULT_HTTP_WORKERS
+        for _ in range(2):
+            assert asyncio.run(invocation()) == set()  # no thread of the adapter's own
+            assert _threads(ENVIRONMENT_THREADS) - before == started  # kept, none added
+    finally:
+        runtime.broker_threads.shutdown(wait=True)
