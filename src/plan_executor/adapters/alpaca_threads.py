@@ -119,14 +119,20 @@ class BlockingRunner:
         if self._closed:
             return
         self._closed = True
-        pending = [asyncio.wrap_future(future) for future in list(self._running)]
-        if pending:
-            await asyncio.wait(pending, timeout=wait_s)
-            for waiter in pending:
+        running = list(self._running)
+        if running:
+            waiters = [asyncio.wrap_future(future) for future in running]
+            await asyncio.wait(waiters, timeout=wait_s)
+            for future in running:
+                # Now, not through the waiters (their cancel reaches the call a loop turn
+                # later, when a thread may have picked it up): a call not yet started never
+                # starts; one running is not stopped.
+                future.cancel()
+            for waiter in waiters:
                 if waiter.done() and not waiter.cancelled():
                     waiter.exception()  # already reported to its caller
                 else:
-                    waiter.cancel()  # a call not yet started never starts
+                    waiter.cancel()
         if self._owned:
             # Workers are idle now (or stuck past every timeout): joining idle ones is quick.
             self._threads.shutdown(wait=not self._running)

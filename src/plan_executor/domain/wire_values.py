@@ -61,7 +61,7 @@ def to_decimal(value: object, limits: DecimalLimits = INPUT_LIMITS) -> Decimal:
         raise PydanticCustomError("number_type", "expected a number or a numeric string")
     if not number.is_finite():
         raise PydanticCustomError("finite_number", "NaN and infinity are not amounts")
-    return _expand_positive_exponent(_within(number, limits))
+    return _expanded_within(number, limits)
 
 
 def fixed_point(number: Decimal) -> str:
@@ -75,8 +75,10 @@ def _decimal_from_text(text: str) -> Decimal:
     return Decimal(text)
 
 
-def _within(number: Decimal, limits: DecimalLimits) -> Decimal:
-    exponent = number.as_tuple().exponent
+def _expanded_within(number: Decimal, limits: DecimalLimits) -> Decimal:
+    """`number` if within `limits`, a positive exponent expanded (`1E+2` -> `100`). One
+    `as_tuple()` serves every check: it runs for each Decimal of every record we build."""
+    sign, digits, exponent = number.as_tuple()
     assert isinstance(exponent, int)  # finite, checked by the caller
     if number.adjusted() >= limits.max_integer_digits:
         raise PydanticCustomError(
@@ -86,16 +88,11 @@ def _within(number: Decimal, limits: DecimalLimits) -> Decimal:
         raise PydanticCustomError(
             "number_bounds", "at most {places} decimal places", {"places": limits[1]}
         )
-    if len(number.as_tuple().digits) > limits.max_significant_digits:
+    if len(digits) > limits.max_significant_digits:
         raise PydanticCustomError(
             "number_bounds", "at most {digits} significant digits", {"digits": limits[2]}
         )
-    return number
-
-
-def _expand_positive_exponent(number: Decimal) -> Decimal:
-    sign, digits, exponent = number.as_tuple()
-    if isinstance(exponent, int) and exponent > 0:
+    if exponent > 0:
         return Decimal((sign, digits + (0,) * exponent, 0))
     return number
 
