@@ -42,9 +42,9 @@ class SdkThreads:
         )
 
     def start_all(self, timeout_s: float = 10.0) -> None:
-        """Start every thread now and return once each is running and idle. One call per
-        thread, each held at a barrier until all have arrived, so no call finds a thread idle
-        and each starts a new one."""
+        """Start every thread now and return once each has run (each then waits for calls).
+        One call per thread, each held at a barrier until all have arrived, so no call finds
+        a thread idle and each starts a new one."""
         barrier = threading.Barrier(self.workers + 1, timeout=timeout_s)
         arrivals = [self._pool.submit(barrier.wait) for _ in range(self.workers)]
         barrier.wait()
