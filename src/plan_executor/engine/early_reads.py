@@ -51,7 +51,9 @@ class SellReads:
 
 
 @dataclass(frozen=True, slots=True)
-class _Listed:
+class Listed:
+    """Both listings, each the orders or what listing them raised."""
+
     plan_orders: list[BrokerOrder] | BaseException
     open_orders: list[BrokerOrder] | BaseException
 
@@ -81,15 +83,14 @@ class EarlyReads:
         self._sell_symbols = sorted({run.symbol for run in journal.runs_for(Action.SELL)})
         self._sells: asyncio.Task[SellReads] | None = None
         self._closed = False
-        since = now - settings.open_order_lookback
-        listing = self._list_then_read(journal, settings, since)
+        listing = self._list_then_read(journal, settings, now)
         self._listed = asyncio.create_task(listing, name="early-listings")
 
     async def listings(self) -> EarlyListings | None:
         """The listings, or None when one showed an open order (list again once the stream is
         up). Raises what a listing raised."""
         listed = await asyncio.shield(self._listed)
-        plan_orders, open_orders = _answer(listed.plan_orders), _answer(listed.open_orders)
+        plan_orders, open_orders = answered(listed.plan_orders), answered(listed.open_orders)
         return EarlyListings(plan_orders, open_orders) if listed.nothing_open else None
 
     async def sell_reads(self) -> SellReads | None:
@@ -112,24 +113,26 @@ class EarlyReads:
                 task.exception()  # retrieved: a read nobody used has nothing to report
 
     async def _list_then_read(
-        self, journal: ExecutionJournal, settings: ExecutionSettings, since: datetime
-    ) -> _Listed:
-        listed = await _list_both(self._broker, journal, settings, since=since)
+        self, journal: ExecutionJournal, settings: ExecutionSettings, now: datetime
+    ) -> Listed:
+        listed = await list_both(self._broker, journal, settings, now=now)
         if listed.nothing_open and self._sell_symbols and not self._closed:
             reads = _read_sells(self._broker, self._quotes, self._sell_symbols)
             self._sells = asyncio.create_task(reads, name="early-sell-reads")
         return listed
 
 
-async def _list_both(
-    broker: Broker, journal: ExecutionJournal, settings: ExecutionSettings, *, since: datetime
-) -> _Listed:
+async def list_both(
+    broker: Broker, journal: ExecutionJournal, settings: ExecutionSettings, *, now: datetime
+) -> Listed:
+    """This plan's orders, and the open orders on its symbols within the lookback from `now`,
+    listed at once; an error is kept, not raised, so the other listing still completes."""
     plan_orders, open_orders = await asyncio.gather(
         list_plan_orders(broker, journal, settings, open_only=False),
-        list_open_orders(broker, journal, since=since),
+        list_open_orders(broker, journal, since=now - settings.open_order_lookback),
         return_exceptions=True,
     )
-    return _Listed(plan_orders, open_orders)
+    return Listed(plan_orders, open_orders)
 
 
 async def _read_sells(broker: Broker, quotes: QuoteSource, symbols: list[str]) -> SellReads:
@@ -148,7 +151,8 @@ async def read_or_error(read: Callable[[], Awaitable[T]]) -> T | BrokerError:
         return error
 
 
-def _answer(orders: list[BrokerOrder] | BaseException) -> list[BrokerOrder]:
+def answered(orders: list[BrokerOrder] | BaseException) -> list[BrokerOrder]:
+    """The orders a listing found, or what it raised, raised here."""
     if isinstance(orders, BaseException):
         raise orders
     return orders

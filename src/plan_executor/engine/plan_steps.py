@@ -1,6 +1,5 @@
 """Steps 2-7 in order, over one execution's shared parts (the part the deadline may cancel)."""
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -9,19 +8,14 @@ from plan_executor.domain.enums import Action
 from plan_executor.domain.outcome import ItemEnding
 from plan_executor.domain.sizing import AssetTerms
 from plan_executor.engine.config import ExecutionSettings
-from plan_executor.engine.early_reads import EarlyReads
+from plan_executor.engine.early_reads import EarlyReads, answered, list_both
 from plan_executor.engine.guards import GuardsPassed
 from plan_executor.engine.journal import ExecutionJournal, OrderIdAllocator
 from plan_executor.engine.order_desk import OrderDesk
 from plan_executor.engine.phases import PhaseContext, run_buys, run_sells, settle_sells
 from plan_executor.engine.progress import Phase, ProgressReporter
 from plan_executor.engine.quoting import QuoteSource
-from plan_executor.engine.reconcile import (
-    cancel_conflicting_orders,
-    list_open_orders,
-    list_plan_orders,
-    reconcile_plan_orders,
-)
+from plan_executor.engine.reconcile import cancel_conflicting_orders, reconcile_plan_orders
 from plan_executor.engine.smart_order import SmartOrderTools
 from plan_executor.engine.tracker import OrderTracker
 from plan_executor.ports import Broker, BrokerOrder, Clock
@@ -95,59 +89,33 @@ async def run_steps(engine: Engine, guard: GuardsPassed, early: EarlyReads | Non
     await _phase(engine, Phase.BUYS, lambda: run_buys(context))
 
 
-Listing = list[BrokerOrder] | asyncio.Task[list[BrokerOrder]]
-"""Open orders on the plan's symbols: as read early, or a listing still under way."""
-
-
 async def _reconcile_and_clear(
     engine: Engine, early: EarlyReads | None
 ) -> tuple[OrderIdAllocator, set[str]]:
     """Steps 2-4, from the early listings when they may be used; else both listings are made
-    now that the stream is up, the open-order listing while the plan's own orders are
-    reconciled (one round trip instead of two). Nothing is cancelled or sent from the
-    open-order listing before the reconcile is done."""
+    again, at once, now that the stream is up. Nothing is cancelled or sent from the
+    open-order listing before the reconcile is done (an error listing them surfaces then)."""
     journal, tracker, desk = engine.journal, engine.tracker, engine.desk
-    listing: asyncio.Task[list[BrokerOrder]] | None = None
 
-    async def reconcile() -> tuple[OrderIdAllocator, Listing]:
-        nonlocal listing
-        listed = await early.listings() if early is not None else None
-        found: Listing
-        if listed is not None:
-            earlier, found = listed.plan_orders, listed.open_orders
+    async def reconcile() -> tuple[OrderIdAllocator, list[BrokerOrder] | BaseException]:
+        early_listed = await early.listings() if early is not None else None
+        found: list[BrokerOrder] | BaseException
+        if early_listed is not None:
+            earlier, found = early_listed.plan_orders, early_listed.open_orders
         else:
-            listing = asyncio.create_task(_list_open_orders(engine))
-            earlier = await list_plan_orders(
-                engine.broker, journal, engine.settings, open_only=False
-            )
-            found = listing
+            now = engine.clock.now()
+            listed = await list_both(engine.broker, journal, engine.settings, now=now)
+            earlier, found = answered(listed.plan_orders), listed.open_orders
         return await reconcile_plan_orders(journal, tracker, desk, earlier), found
 
-    async def cancel_conflicting(found: Listing) -> set[str]:
-        orders = found if isinstance(found, list) else await found
-        return await cancel_conflicting_orders(journal, tracker, desk, orders)
-
-    try:
-        ids, found = await _phase(engine, Phase.RECONCILE, reconcile)
-        engine.reconciled = True
-        blocked = await _phase(engine, Phase.OPEN_ORDERS, lambda: cancel_conflicting(found))
-    finally:
-        if listing is not None:
-            await _discard(listing)
+    ids, found = await _phase(engine, Phase.RECONCILE, reconcile)
+    engine.reconciled = True
+    blocked = await _phase(
+        engine,
+        Phase.OPEN_ORDERS,
+        lambda: cancel_conflicting_orders(journal, tracker, desk, answered(found)),
+    )
     return ids, blocked
-
-
-async def _list_open_orders(engine: Engine) -> list[BrokerOrder]:
-    since = engine.clock.now() - engine.settings.open_order_lookback
-    return await list_open_orders(engine.broker, engine.journal, since=since)
-
-
-async def _discard(task: "asyncio.Task[T]") -> None:
-    """Stop `task` if it is still running; its result or error is no longer wanted."""
-    task.cancel()
-    await asyncio.wait({task})
-    if not task.cancelled():
-        task.exception()  # retrieved: an error here was already answered by another step
 
 
 async def _phase(engine: Engine, phase: Phase, step: Callable[[], Awaitable[T]]) -> T:
