@@ -29,8 +29,9 @@ import aiohttp
 from alpaca_sim.scenario import Scenario, scenario_from_dict
 from alpaca_sim.server import SimServer
 from plan_executor.adapters.alpaca_broker import AlpacaBroker
-from plan_executor.adapters.alpaca_config import DEFAULT_HTTP_WORKERS, AlpacaConfig, Secret
+from plan_executor.adapters.alpaca_config import AlpacaConfig, Secret
 from plan_executor.adapters.alpaca_threads import SdkThreads
+from plan_executor.bootstrap import start_broker_threads
 from plan_executor.domain.enums import TradingMode
 from plan_executor.domain.events import RebalancePlannedDetail, parse_rebalance_detail
 from plan_executor.domain.ledger_keys import attempt_token
@@ -242,9 +243,7 @@ def adapter_config(sim: SimProcess, **overrides: Any) -> AlpacaConfig:
 def environment_threads() -> SdkThreads:
     """The broker threads of this process, started once on first use, as `build_runtime`
     starts them at a Lambda cold start."""
-    threads = SdkThreads(DEFAULT_HTTP_WORKERS)
-    threads.start_all()
-    return threads
+    return start_broker_threads()
 
 
 @dataclass

@@ -92,8 +92,6 @@ def build_runtime(environ: Mapping[str, str]) -> Runtime:
     settings = load_settings(environ)
     aws = AwsConfig(region=settings.aws_region, endpoint_url=settings.aws_endpoint_url)
     table_client = boto3.client("dynamodb", **aws.client_kwargs(max_attempts=3))
-    broker_threads = SdkThreads(DEFAULT_HTTP_WORKERS)
-    broker_threads.start_all()
     return Runtime(
         settings=settings,
         execution=settings.execution_settings(),
@@ -105,8 +103,15 @@ def build_runtime(environ: Mapping[str, str]) -> Runtime:
         clock=SystemClock(),
         aws_session=aioboto3.Session(),
         trading_budget=alpaca_trading_budget(settings.rate_limit_per_minute),
-        broker_threads=broker_threads,
+        broker_threads=start_broker_threads(),
     )
+
+
+def start_broker_threads() -> SdkThreads:
+    """The execution environment's broker threads, every one started (see alpaca_threads)."""
+    threads = SdkThreads(DEFAULT_HTTP_WORKERS)
+    threads.start_all()
+    return threads
 
 
 def reporting(runtime: Runtime) -> Reporting:

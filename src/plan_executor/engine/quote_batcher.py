@@ -57,15 +57,18 @@ class QuoteBatcher:
             return
         except Exception as error:  # an unexpected failure reaches every reader, as it would
             for symbol in symbols:
-                for answer in waiting[symbol]:
-                    if not answer.done():
-                        answer.set_exception(error)
+                _settle(waiting[symbol], error)
             return
         for symbol in symbols:
             _settle(waiting[symbol], quotes.get(symbol) or "no quote returned")
 
 
-def _settle(answers: list[asyncio.Future[Read]], read: Read) -> None:
+def _settle(answers: list[asyncio.Future[Read]], outcome: Read | Exception) -> None:
+    """Each reader's answer: the read, or the unexpected failure raised to it."""
     for answer in answers:
-        if not answer.done():  # a reader cancelled meanwhile (the deadline) wants nothing
-            answer.set_result(read)
+        if answer.done():  # a reader cancelled meanwhile (the deadline) wants nothing
+            continue
+        if isinstance(outcome, Exception):
+            answer.set_exception(outcome)
+        else:
+            answer.set_result(outcome)
