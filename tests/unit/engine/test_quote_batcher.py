@@ -90,3 +90,16 @@ async def test_a_stale_quote_fails_only_its_own_symbol() -> None:
     assert not isinstance(fresh, NoUsableQuote)
     assert isinstance(stale, NoUsableQuote)
     assert stale.reason.endswith("quote STALE")
+
+
+async def test_an_unexpected_failure_is_raised_to_every_reader_of_the_call() -> None:
+    source, broker, _ = _source(window=timedelta(0))
+    failure = RuntimeError("not a broker answer")
+    broker.faults["latest_quotes"] = [failure]
+
+    outcomes = await asyncio.gather(
+        *(source.usable(symbol) for symbol in SYMBOLS[:3]), return_exceptions=True
+    )
+
+    assert broker.calls.count("latest_quotes") == 1
+    assert outcomes == [failure, failure, failure]
