@@ -11,6 +11,7 @@ import random
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 
 import aioboto3
 import boto3
@@ -32,6 +33,7 @@ from plan_executor.adapters.secrets import (
     credentials_from_fields,
 )
 from plan_executor.adapters.system_clock import SystemClock
+from plan_executor.adapters.workflow_claims import WorkflowClaims
 from plan_executor.domain.enums import TradingMode
 from plan_executor.engine.config import ExecutionSettings
 from plan_executor.engine.limiter import alpaca_trading_budget
@@ -69,6 +71,8 @@ class Runtime:
     broker_threads: SdkThreads
     """The threads every invocation's broker adapter runs its blocking calls on, all started
     at cold start (they hold no connection; see adapters/alpaca_threads.py)."""
+    workflow_claims: WorkflowClaims
+    """One plan per upstream workflow (correlation id), see adapters/workflow_claims.py."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +108,11 @@ def build_runtime(environ: Mapping[str, str]) -> Runtime:
         aws_session=aioboto3.Session(),
         trading_budget=alpaca_trading_budget(settings.rate_limit_per_minute),
         broker_threads=start_broker_threads(),
+        workflow_claims=WorkflowClaims(
+            table_client,
+            settings.idempotency_table,
+            timedelta(hours=settings.workflow_claim_hours),
+        ),
     )
 
 
@@ -132,7 +141,11 @@ def reporting(runtime: Runtime) -> Reporting:
         session=session,
     )
     publisher = EventBridgePublisher(
-        EventBridgeConfig(bus_name=settings.event_bus_name, source=settings.result_source),
+        EventBridgeConfig(
+            bus_name=settings.event_bus_name,
+            source=settings.result_source,
+            alchemiser_compat=settings.alchemiser_compat_events,
+        ),
         aws,
         retrier=retrier,
         session=session,

@@ -9,6 +9,12 @@ import os
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
     IdempotencyValidationError,
@@ -16,9 +22,16 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from plan_executor.bootstrap import Runtime, build_runtime
+from plan_executor.domain.events import decode_event_object
 from plan_executor.domain.results import ExecutionResult
 from plan_executor.domain.validation import PlanValidationError
-from plan_executor.invocation import PlanRunner, parse_event, reject_invalid, reject_reused_plan_id
+from plan_executor.invocation import (
+    PlanRunner,
+    is_sqs_batch,
+    parse_event,
+    reject_invalid,
+    reject_reused_plan_id,
+)
 from plan_executor.observability import log_progress, record_result, structure_service_logs
 
 logger = Logger()
@@ -26,6 +39,7 @@ metrics = Metrics()
 tracer = Tracer()
 
 _cold: dict[str, tuple[Runtime, PlanRunner]] = {}
+_batch = BatchProcessor(event_type=EventType.SQS)
 
 
 def _runtime() -> tuple[Runtime, PlanRunner]:
@@ -48,6 +62,24 @@ def reset_cold_start() -> None:
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """An EventBridge event (the rule invokes us), or an SQS batch of them (the rule feeds a
+    queue, `PlanDelivery=sqs`): then each message is one plan, and only the messages whose
+    execution raised are reported as failures, to be delivered again."""
+    if is_sqs_batch(event):
+        return dict(process_partial_response(event, _handle_plan_message, _batch, context))
+    return _handle_plan(event, context)
+
+
+def _handle_plan_message(record: SQSRecord, lambda_context: LambdaContext) -> dict[str, Any]:
+    try:
+        event = decode_event_object(record.body)
+    except PlanValidationError as error:
+        logger.warning("queued event rejected", extra={"reason": error.reason})
+        return _finish(reject_invalid(_runtime()[0], None, error), duplicate=False)
+    return _handle_plan(dict(event), lambda_context)
+
+
+def _handle_plan(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     runtime, runner = _runtime()
     try:
         parsed = parse_event(event)
@@ -74,4 +106,4 @@ def _finish(result: ExecutionResult, *, duplicate: bool) -> dict[str, Any]:
         "plan finished",
         extra={"status": result.status.value, "reason": result.reason, "duplicate": duplicate},
     )
-    return result.model_dump(mode="json")
+    return result.as_published()

@@ -24,6 +24,7 @@ from plan_executor.bootstrap import Runtime, open_services, reporting
 from plan_executor.domain.enums import TradingMode
 from plan_executor.domain.events import RebalancePlannedEvent, parse_rebalance_event
 from plan_executor.domain.fingerprint import plan_fingerprint
+from plan_executor.domain.identifiers import is_producer_plan_id
 from plan_executor.domain.ledger_keys import attempt_token
 from plan_executor.domain.rejections import (
     RejectionContext,
@@ -92,9 +93,24 @@ class PlanRunner:
     def _execute(
         self, *, plan_key: Mapping[str, str], event: RebalancePlannedEvent, context: LambdaContext
     ) -> dict[str, Any]:
+        refusal = _workflow_refusal(self._runtime, event)
+        if refusal is not None:
+            return refusal.as_published()
         budget = _budget_seconds(self._runtime, context)
         delivery = asyncio.run(_execute_and_deliver(self._runtime, event, budget, self._progress))
-        return delivery.result.model_dump(mode="json")
+        return delivery.result.as_published()
+
+
+def is_sqs_batch(event: object) -> bool:
+    """An SQS event source mapping's batch: `Records` whose source is `aws:sqs`."""
+    if not isinstance(event, Mapping):
+        return False
+    records = event.get("Records")
+    return (
+        isinstance(records, list)
+        and bool(records)
+        and all(isinstance(r, Mapping) and r.get("eventSource") == "aws:sqs" for r in records)
+    )
 
 
 def parse_event(event: Mapping[str, Any]) -> RebalancePlannedEvent:
@@ -125,6 +141,29 @@ def reject_reused_plan_id(
         " with different plan content; a changed plan needs a new plan id)"
     )
     logger.warning("plan id reused with a different plan: %s", type(error).__name__)
+    result = rejected_result_for_event(_rejection_context(runtime), event, reason=reason)
+    return asyncio.run(_report_only(runtime, result)).result
+
+
+def _workflow_refusal(runtime: Runtime, event: RebalancePlannedEvent) -> ExecutionResult | None:
+    """REJECTED (and stored, like any refusal of the plan itself) when another plan of the same
+    upstream workflow already ran; None when this plan holds the workflow's claim.
+
+    Only plan ids that embed the planning time (alchemiser's form) need it: a producer whose
+    plan id is stable per plan is protected by the plan-id idempotency itself."""
+    claims = runtime.workflow_claims
+    plan = event.detail.rebalance_plan
+    if not claims.enabled or not is_producer_plan_id(plan.plan_id):
+        return None
+    holder = claims.claim(plan.correlation_id, plan.plan_id, runtime.clock.now())
+    if holder is None:
+        return None
+    reason = (
+        "detail.rebalance_plan.correlation_id: workflow_already_planned (plan "
+        f"{holder.plan_id} of this workflow ran at {holder.claimed_at}; a second plan of one "
+        "workflow could trade the same rebalance twice: a new workflow needs a new correlation id)"
+    )
+    logger.warning("a second plan of one workflow refused", extra={"holder": holder.plan_id})
     result = rejected_result_for_event(_rejection_context(runtime), event, reason=reason)
     return asyncio.run(_report_only(runtime, result)).result
 

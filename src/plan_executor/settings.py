@@ -67,6 +67,10 @@ class ServiceSettings(BaseModel):
     secret_cache_seconds: int = Field(default=300, ge=0)
     idempotency_table: str = Field(min_length=1)
     idempotency_expiry_days: int = Field(default=7, ge=1, le=365)
+    alchemiser_compat_events: bool = False
+    """Also publish alchemiser's TradeExecuted / WorkflowFailed for each result."""
+    workflow_claim_hours: int = Field(default=24, ge=0, le=24 * 90)
+    """How long a correlation id belongs to the first plan that ran it (0: no such rule)."""
     ledger_bucket: str = Field(min_length=3)
     failure_queue_url: str = Field(min_length=1)
     aws_region: str = "us-east-1"

@@ -186,8 +186,14 @@ def test_rule_matches_the_plan_event_on_the_configured_bus(resources: dict[str, 
 def test_rule_target_is_the_alias_with_retries_and_a_dead_letter_queue(
     resources: dict[str, Any],
 ) -> None:
-    (target,) = resources["PlanRequestedRule"]["Properties"]["Targets"]
+    (choice,) = resources["PlanRequestedRule"]["Properties"]["Targets"]
+    condition, queue_target, target = choice["Fn::If"]
+    assert condition == "DeliverViaSqs"
     assert target["Arn"] == {"Ref": "ExecutorFunction.Alias"}
+    assert queue_target["Arn"] == {"Fn::GetAtt": ["PlanQueue", "Arn"]}
+    assert queue_target["RetryPolicy"] == target["RetryPolicy"]
+    assert queue_target["DeadLetterConfig"] == target["DeadLetterConfig"]
+    assert resources["PlanRequestedPermission"]["Condition"] == "DeliverDirectly"
     assert 0 < target["RetryPolicy"]["MaximumRetryAttempts"] <= 10
     assert target["RetryPolicy"]["MaximumEventAgeInSeconds"] == {"Ref": "MaxPlanAgeSeconds"}
     assert target["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}
@@ -195,6 +201,24 @@ def test_rule_target_is_the_alias_with_retries_and_a_dead_letter_queue(
     assert permission["FunctionName"] == target["Arn"]
     assert permission["Principal"] == "events.amazonaws.com"
     assert permission["SourceArn"] == {"Fn::GetAtt": ["PlanRequestedRule", "Arn"]}
+
+
+def test_plans_from_a_queue_are_read_one_per_invocation_reporting_failed_messages(
+    resources: dict[str, Any], template: Template
+) -> None:
+    assert template["Parameters"]["PlanDelivery"]["Default"] == "eventbridge"
+    mapping = resources["PlanQueueMapping"]
+    assert mapping["Condition"] == "DeliverViaSqs"
+    properties = mapping["Properties"]
+    assert properties["BatchSize"] == 1
+    assert properties["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert properties["FunctionName"] == {"Ref": "ExecutorFunction.Alias"}
+    queue = resources["PlanQueue"]["Properties"]
+    timeout = resources["ExecutorFunction"]["Properties"]["Timeout"]
+    assert queue["VisibilityTimeout"] >= 6 * timeout
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {
+        "Fn::GetAtt": ["DeadLetterQueue", "Arn"]
+    }
 
 
 def test_live_trading_needs_both_keys_and_defaults_to_paper(template: Template) -> None:

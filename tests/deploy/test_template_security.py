@@ -38,13 +38,28 @@ EXPECTED_ACTIONS = {
 }
 
 
-def _role_statements(resources: dict[str, Any]) -> list[dict[str, Any]]:
+def _role_statements(
+    resources: dict[str, Any], conditions: dict[str, bool] | None = None
+) -> list[dict[str, Any]]:
+    """The role's statements as deployed when `conditions` hold (unnamed ones are false)."""
     role = resources["ExecutorRole"]["Properties"]
     return [
         statement
-        for policy in role["Policies"]
+        for policy in _chosen(role["Policies"], conditions or {})
         for statement in policy["PolicyDocument"]["Statement"]
     ]
+
+
+def _chosen(entries: list[Any], conditions: dict[str, bool]) -> list[Any]:
+    chosen = []
+    for entry in entries:
+        picked = entry
+        if "Fn::If" in entry:
+            name, when_true, when_false = entry["Fn::If"]
+            picked = when_true if conditions.get(name, False) else when_false
+        if picked != {"Ref": "AWS::NoValue"}:
+            chosen.append(picked)
+    return chosen
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -66,8 +81,24 @@ def test_function_role_grants_exactly_the_least_privilege_set(resources: dict[st
     assert _granted(_role_statements(resources)) == EXPECTED_ACTIONS
 
 
-def test_no_wildcard_resource_except_xray(resources: dict[str, Any]) -> None:
-    for statement in _role_statements(resources):
+def test_reading_plans_from_a_queue_adds_exactly_the_queue_reads_on_that_queue(
+    resources: dict[str, Any],
+) -> None:
+    granted = _granted(_role_statements(resources, {"DeliverViaSqs": True}))
+    added = {action: granted[action] for action in granted.keys() - EXPECTED_ACTIONS.keys()}
+    queue = {"Fn::GetAtt": ["PlanQueue", "Arn"]}
+    assert added == {
+        "sqs:ReceiveMessage": queue,
+        "sqs:DeleteMessage": queue,
+        "sqs:GetQueueAttributes": queue,
+        "sqs:ChangeMessageVisibility": queue,
+    }
+    assert resources["PlanQueue"]["Condition"] == "DeliverViaSqs"
+
+
+@pytest.mark.parametrize("via_sqs", [False, True])
+def test_no_wildcard_resource_except_xray(resources: dict[str, Any], via_sqs: bool) -> None:
+    for statement in _role_statements(resources, {"DeliverViaSqs": via_sqs}):
         actions = _as_list(statement["Action"])
         assert all("*" not in action for action in actions), actions
         if "*" in _as_list(statement["Resource"]):
@@ -103,7 +134,31 @@ def test_ledger_write_permission_covers_the_ledger_root_only() -> None:
 
 def test_results_may_only_be_published_under_our_source(resources: dict[str, Any]) -> None:
     (statement,) = [s for s in _role_statements(resources) if s["Action"] == "events:PutEvents"]
-    assert statement["Condition"] == {"StringEquals": {"events:source": {"Ref": "ResultSource"}}}
+    assert statement["Condition"] == {
+        "StringEquals": {
+            "events:source": {
+                "Fn::If": [
+                    "PublishAlchemiserEvents",
+                    [{"Ref": "ResultSource"}, "alchemiser.execution"],
+                    {"Ref": "ResultSource"},
+                ]
+            }
+        }
+    }
+
+
+def test_alchemiser_events_are_off_by_default_and_never_reach_the_plan_rule(
+    template: dict[str, Any],
+) -> None:
+    parameter = template["Parameters"]["AlchemiserCompatEvents"]
+    assert parameter["Default"] == "false"
+    assert template["Conditions"]["PublishAlchemiserEvents"] == {
+        "Fn::Equals": [{"Ref": "AlchemiserCompatEvents"}, "true"]
+    }
+    (assertion,) = template["Rules"]["CompatEventsNeverMatchThePlanRule"]["Assertions"]
+    assert {"Fn::Not": [{"Fn::Equals": [{"Ref": "PlanSource"}, "alchemiser.execution"]}]} in (
+        assertion["Assert"]["Fn::Or"]
+    )
 
 
 def test_ledger_bucket_is_encrypted_versioned_private_and_owner_enforced(

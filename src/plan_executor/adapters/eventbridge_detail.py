@@ -7,10 +7,11 @@ each still a valid `ExecutionResult`: first every item's child orders are left o
 `reason` then says what was left out and where the full detail lives.
 """
 
+import json
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
-from plan_executor.domain.results import MAX_REASON_CHARS, ExecutionResult
+from plan_executor.domain.results import LEDGER_ONLY_FIELDS, MAX_REASON_CHARS, ExecutionResult
 
 MAX_ENTRY_BYTES: Final = 256 * 1024
 TIME_FIELD_BYTES: Final = 14
@@ -64,11 +65,23 @@ def fit_detail(
     result: ExecutionResult, *, source: str, detail_type: str, limit: int = MAX_ENTRY_BYTES
 ) -> FittedDetail:
     """The detail JSON (Decimals as strings), trimmed if needed; ValueError if nothing fits."""
-    full = result.model_dump_json()
+    full = result.model_dump_json(exclude=set(LEDGER_ONLY_FIELDS))
     if entry_bytes(source, detail_type, full) <= limit:
         return FittedDetail(full, trimmed=False)
     for trim in (_without_child_orders, _without_orders):
-        detail = trim(result).model_dump_json()
+        detail = trim(result).model_dump_json(exclude=set(LEDGER_ONLY_FIELDS))
         if entry_bytes(source, detail_type, detail) <= limit:
             return FittedDetail(detail, trimmed=True)
     raise ValueError(f"even a trimmed result exceeds the {limit}-byte entry limit")
+
+
+def fit_compat_detail(detail: dict[str, Any], source: str, detail_type: str, limit: int) -> str:
+    """An alchemiser-shaped detail as JSON; its per-item order lists are emptied (and
+    `orders_left_out` set) when it would not fit one entry."""
+    text = json.dumps(detail)
+    if entry_bytes(source, detail_type, text) <= limit:
+        return text
+    trimmed = {**detail, "orders_executed": [], "orders_left_out": True}
+    if "execution_data" in detail:
+        trimmed["execution_data"] = {**detail["execution_data"], "orders": []}
+    return json.dumps(trimmed)

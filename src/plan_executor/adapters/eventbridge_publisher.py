@@ -13,7 +13,12 @@ import aioboto3
 
 from plan_executor.adapters.aws_config import AwsConfig
 from plan_executor.adapters.aws_retry import Retrier, is_transient_aws_error
-from plan_executor.adapters.eventbridge_detail import MAX_ENTRY_BYTES, fit_detail
+from plan_executor.adapters.eventbridge_detail import (
+    MAX_ENTRY_BYTES,
+    fit_compat_detail,
+    fit_detail,
+)
+from plan_executor.domain.compat_alchemiser import COMPAT_SOURCE, compat_events
 from plan_executor.domain.results import ExecutionResult
 from plan_executor.ports import PublishReceipt, ResultPublishError
 
@@ -37,6 +42,8 @@ class EventBridgeConfig:
     bus_name: str = "default"
     source: str = DEFAULT_SOURCE
     max_entry_bytes: int = MAX_ENTRY_BYTES
+    alchemiser_compat: bool = False
+    """Also publish alchemiser's TradeExecuted / WorkflowFailed (domain/compat_alchemiser.py)."""
 
     def __post_init__(self) -> None:
         if not self.bus_name or not self.source:
@@ -107,7 +114,37 @@ class EventBridgePublisher:
                 f"ExecutionResult of attempt {result.attempt} not published "
                 f"after {attempts} attempt(s): {exc}"
             ) from exc
+        if self._config.alchemiser_compat:
+            await self._publish_compat(result)
         return PublishReceipt(event_id=event_id, trimmed=fitted.trimmed, attempts=attempts)
+
+    async def _publish_compat(self, result: ExecutionResult) -> None:
+        """alchemiser's events, after the ExecutionResult is out and in a call of their own: a
+        failure here is logged as an error and never resends the ExecutionResult."""
+        for detail_type, detail in compat_events(result):
+            entry = {
+                "Time": result.completed_at,
+                "Source": COMPAT_SOURCE,
+                "DetailType": detail_type,
+                "Detail": fit_compat_detail(
+                    detail, COMPAT_SOURCE, detail_type, self._config.max_entry_bytes
+                ),
+                "EventBusName": self._config.bus_name,
+            }
+            try:
+                async with self._session.client("events", **self._aws.client_kwargs()) as events:
+                    await self._retrier.run(
+                        lambda: _put_entry(events, entry),  # noqa: B023 (awaited in the loop)
+                        transient=_retryable,
+                        what=f"PutEvents {detail_type}",
+                    )
+            except Exception as exc:
+                _log.error(
+                    "alchemiser %s of attempt %s not published: %s",
+                    detail_type,
+                    result.attempt,
+                    exc,
+                )
 
 
 async def _put_entry(events: Any, entry: dict[str, Any]) -> str:

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
 from plan_executor.domain.identifiers import Label, SchemaVersion, TraceId
 from plan_executor.domain.json_object import JsonObject
-from plan_executor.domain.plan import INPUT_MODEL_CONFIG, RebalancePlan
+from plan_executor.domain.plan import INPUT_MODEL_CONFIG, AllocationComparison, RebalancePlan
 from plan_executor.domain.validation import (
     PlanValidationError,
     Violation,
@@ -46,6 +46,11 @@ class RebalancePlannedDetail(BaseModel):
         default=True, description="false: succeed at once with zero orders."
     )
     rebalance_plan: RebalancePlan = Field(description="The plan to execute.")
+    allocation_comparison: AllocationComparison | None = Field(
+        default=None,
+        description="The producer's per-symbol target/current/difference values (alchemiser "
+        "always sends it). Recorded in the ledger's result.json; not used to trade.",
+    )
     metadata: JsonObject | None = Field(
         default=None, description="Free-form, bounded. Carried through."
     )
@@ -67,11 +72,13 @@ class RebalancePlannedEvent(BaseModel):
         description="EventBridge envelope version ('0')."
     )
     id: TraceId = Field(description="EventBridge event id: the causation_id of our result.")
-    detail_type: Annotated[str, StringConstraints(min_length=1, max_length=128)] = Field(
-        alias="detail-type", description="'RebalancePlanned'; routing is the rule's job."
+    detail_type: Literal["RebalancePlanned"] = Field(
+        alias="detail-type",
+        description="'RebalancePlanned': the rule routes only those, and anything else that "
+        "reaches the function (a misconfigured rule, a hand-made invoke) is refused.",
     )
     source: Annotated[str, StringConstraints(min_length=1, max_length=256)] = Field(
-        description="Publishing service, e.g. 'alchemiser.strategy'. Carried through."
+        description="Publishing service, e.g. 'alchemiser.portfolio'. Carried through."
     )
     account: AccountId = Field(description="AWS account of the bus. Carried through.")
     time: UtcTimestamp = Field(description="When EventBridge received the event.")

@@ -16,7 +16,11 @@ from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
 from plan_executor.domain.wire_values import RECORD_LIMITS, fixed_point, to_decimal
 
-MAX_NODES = 256
+MAX_NODES = 10_000
+"""Sized from the producer's largest metadata: alchemiser's plan metadata carries
+`strategy_attribution`, one weight per (symbol, strategy) plus one object per symbol, so a plan of
+MAX_PLAN_ITEMS (500) symbols across 16 strategies needs 500 x 17 = 8,500 values plus a few
+fields. EventBridge's 256 KB event limit bounds it further in practice."""
 MAX_DEPTH = 6
 MAX_STRING_CHARS = 1024
 MAX_KEY_CHARS = 128

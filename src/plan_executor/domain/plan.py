@@ -3,7 +3,7 @@
 Every field says what it means in execution, or that it is carried through untouched.
 """
 
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -12,8 +12,8 @@ from pydantic_core import PydanticCustomError
 from plan_executor.domain.enums import Action, Urgency
 from plan_executor.domain.identifiers import PlanId, SchemaVersion, StrategyId, Symbol, TraceId
 from plan_executor.domain.json_object import JsonObject
-from plan_executor.domain.money import ZERO, Dollars
-from plan_executor.domain.wire_values import REFUSE_BOOL, DecimalField, UtcTimestamp, fixed_point
+from plan_executor.domain.money import CENT, ZERO, Dollars
+from plan_executor.domain.wire_values import JSON_INTEGER, DecimalField, UtcTimestamp, fixed_point
 
 MAX_PLAN_ITEMS = 500
 
@@ -23,8 +23,26 @@ SignedDollars = Annotated[Dollars, DecimalField()]
 NonNegativeDollars = Annotated[Dollars, DecimalField(ge=ZERO)]
 Weight = Annotated[Decimal, DecimalField(ge=ZERO, le=Decimal(1))]
 WeightDelta = Annotated[Decimal, DecimalField(ge=Decimal(-1), le=Decimal(1))]
-Priority = Annotated[int, Field(ge=1, le=5), REFUSE_BOOL]
-DurationMinutes = Annotated[int, Field(ge=1, le=7 * 24 * 60), REFUSE_BOOL]
+Priority = Annotated[int, Field(ge=1, le=5), JSON_INTEGER]
+DurationMinutes = Annotated[int, Field(ge=1, le=7 * 24 * 60), JSON_INTEGER]
+
+PlannerValue = Annotated[Decimal, DecimalField()]
+PlannerValues = Annotated[
+    dict[Symbol, PlannerValue],
+    Field(max_length=MAX_PLAN_ITEMS, json_schema_extra={"maxProperties": MAX_PLAN_ITEMS}),
+]
+
+
+class AllocationComparison(BaseModel):
+    """The producer's target-versus-current view, per symbol. Recorded in the ledger with the
+    result; never used to trade (the plan's items are what is executed)."""
+
+    model_config = INPUT_MODEL_CONFIG
+
+    target_values: PlannerValues = Field(description="Target allocation by symbol. Recorded.")
+    current_values: PlannerValues = Field(description="Current allocation by symbol. Recorded.")
+    deltas: PlannerValues = Field(description="Difference by symbol, as the producer computed it.")
+
 
 _SIGN_MESSAGE = {
     Action.BUY: "a BUY needs a positive trade_amount",
@@ -65,7 +83,11 @@ class PlanItem(BaseModel):
         description="Dollar value wanted, per the planner. Carried through."
     )
     priority: Priority = Field(
-        description="1-5, 1 first: when buying power is short, buys are funded in this order."
+        description="1-5, 1 first: when buying power is short, buys are funded in this order "
+        "(all of priority 1, then 2, ...; the level where the money runs out is shared pro rata "
+        "and lower levels get nothing). Sells are never held back by priority. The alchemiser "
+        "producer assigns it by trade size (>= $10,000 -> 1, >= $1,000 -> 2, >= $100 -> 3, "
+        ">= $50 -> 4, else 5), so there it means: fund the largest buys first."
     )
     strategy_id: StrategyId | None = Field(
         default=None, description="Strategy that wants this item; copied to its order result."
@@ -83,8 +105,13 @@ class PlanItem(BaseModel):
 
     @property
     def planned_notional(self) -> Dollars:
-        """The dollars this item asks to trade, without sign."""
-        return Dollars(abs(self.trade_amount))
+        """The dollars this item asks to trade, without sign, in whole cents rounded toward zero.
+
+        The rule for every side: an amount never grows by rounding (a buy never spends, a sell
+        never sells, a fraction of a cent more than asked). The producer's amounts are Decimal
+        products such as `17195.293333333332645521600`; nothing is sized from more digits.
+        """
+        return Dollars(abs(self.trade_amount).quantize(CENT, rounding=ROUND_DOWN))
 
     @property
     def is_full_exit(self) -> bool:
@@ -99,7 +126,8 @@ class RebalancePlan(BaseModel):
 
     plan_id: PlanId = Field(
         description="Unique plan id: the idempotency key (a plan runs at most once), part of "
-        "the S3 ledger keys; 1-64 of [A-Za-z0-9._:-]."
+        "the S3 ledger keys; 1-64 of [A-Za-z0-9._:-], or alchemiser's "
+        "portfolio_v2_<correlation id>_<epoch seconds> (up to 160)."
     )
     correlation_id: TraceId = Field(
         description="Joins logs and the ExecutionResult to the workflow that made the plan."

@@ -12,7 +12,7 @@ from plan_executor.domain.enums import ExecutionStatus, ItemStatus, TradingMode
 from plan_executor.domain.events import RebalancePlannedEvent
 from plan_executor.domain.identifiers import is_safe_plan_id, is_trace_id
 from plan_executor.domain.money import ZERO, Dollars, Shares
-from plan_executor.domain.plan import PlanItem, RebalancePlan
+from plan_executor.domain.plan import AllocationComparison, PlanItem, RebalancePlan
 from plan_executor.domain.results import (
     MAX_REASON_CHARS,
     ExecutionResult,
@@ -54,6 +54,7 @@ def rejected_result(
     reason: str,
     ids: SalvagedIds,
     plan: RebalancePlan | None = None,
+    allocation_comparison: AllocationComparison | None = None,
 ) -> ExecutionResult:
     """A REJECTED result; with a plan, every item is listed as SKIPPED with no orders."""
     orders = tuple(untraded_result(item, NOT_EXECUTED) for item in plan.items) if plan else ()
@@ -73,6 +74,7 @@ def rejected_result(
         orders=orders,
         summary=summarize_orders(orders, implementation_shortfall_bps=None),
         ledger=context.ledger,
+        allocation_comparison=allocation_comparison,
     )
 
 
@@ -84,7 +86,13 @@ def rejected_result_for_event(
     ids = SalvagedIds(
         causation_id=event.id, correlation_id=plan.correlation_id, plan_id=plan.plan_id
     )
-    return rejected_result(context, reason=reason, ids=ids, plan=plan)
+    return rejected_result(
+        context,
+        reason=reason,
+        ids=ids,
+        plan=plan,
+        allocation_comparison=event.detail.allocation_comparison,
+    )
 
 
 def rejected_result_for_invalid_event(

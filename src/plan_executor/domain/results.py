@@ -6,7 +6,7 @@ and a result read back from its JSON equals the original digit for digit.
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Annotated, Self
+from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, model_validator
 
@@ -19,9 +19,10 @@ from plan_executor.domain.enums import (
     Side,
     TradingMode,
 )
-from plan_executor.domain.identifiers import StrategyId, Symbol, TraceId
+from plan_executor.domain.identifiers import MAX_PRODUCER_PLAN_ID_CHARS, StrategyId, Symbol, TraceId
 from plan_executor.domain.ledger_keys import AttemptToken
 from plan_executor.domain.money import ZERO, Bps, Dollars, Price, Shares
+from plan_executor.domain.plan import AllocationComparison
 from plan_executor.domain.wire_values import (
     RECORD_LIMITS,
     DecimalField,
@@ -42,7 +43,9 @@ SlippageBps = Annotated[Bps, DecimalField(limits=RECORD_LIMITS)]
 Reason = Annotated[str, StringConstraints(max_length=MAX_REASON_CHARS)]
 ClientOrderId = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[!-~]+$")]
 BrokerOrderId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[!-~]+$")]
-ResultPlanId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+ResultPlanId = Annotated[
+    str, StringConstraints(min_length=1, max_length=MAX_PRODUCER_PLAN_ID_CHARS)
+]
 BucketName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")]
 ObjectKey = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
 
@@ -130,6 +133,11 @@ class LedgerRef(BaseModel):
     keys: tuple[ObjectKey, ...] = Field(description="Object keys (result.json, orders.jsonl).")
 
 
+LEDGER_ONLY_FIELDS = frozenset({"allocation_comparison"})
+"""Fields of `ExecutionResult` that the ledger keeps and the result event leaves out: they can be
+as large as the plan and no consumer of the event needs them."""
+
+
 class ExecutionResult(BaseModel):
     """Detail of the `ExecutionResult` event: one per plan execution attempt."""
 
@@ -150,12 +158,22 @@ class ExecutionResult(BaseModel):
     orders: tuple[OrderResult, ...] = Field(description="One per plan item.")
     summary: ExecutionSummary = Field(description="Totals over orders.")
     ledger: LedgerRef | None = Field(description="None when the ledger could not be written.")
+    allocation_comparison: AllocationComparison | None = Field(
+        default=None,
+        description="The producer's allocation comparison, as received. Ledger only: written "
+        "to result.json, left out of the ExecutionResult event (see LEDGER_ONLY_FIELDS).",
+    )
 
     @model_validator(mode="after")
     def _completed_after_start(self) -> Self:
         if self.completed_at < self.started_at:
             raise ValueError("completed_at is before started_at")
         return self
+
+    def as_published(self) -> dict[str, Any]:
+        """The JSON the result event carries (and the invocation returns and stores): every
+        field but the ledger-only ones."""
+        return self.model_dump(mode="json", exclude=set(LEDGER_ONLY_FIELDS))
 
 
 def summarize_orders(

@@ -6,7 +6,9 @@ a dict made by plain `json.loads`, so a number may already be a Python float: it
 through its shortest repr (`0.1` -> `Decimal("0.1")`), never `Decimal(0.1)`. Booleans, NaN and
 infinities are refused; digits and exponents are bounded so `"1e999999"` cannot reach arithmetic.
 A positive exponent is expanded (`1E+2` -> `100`), so every stored Decimal writes out in plain
-fixed-point notation and reads back with the same digits and exponent.
+fixed-point notation and reads back with the same digits and exponent. A zero is zero whatever its
+exponent: the upstream producer writes Decimal quotients as they come out of Python's arithmetic,
+`0E+17` among them, which is 0, not a magnitude of 1e17.
 """
 
 import re
@@ -23,7 +25,7 @@ from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 _DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,7})?")
 DECIMAL_TEXT_PATTERN = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]{1,7})?$"
 FIXED_POINT_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
-MAX_NUMBER_TEXT_CHARS = 40
+MAX_NUMBER_TEXT_CHARS = 64
 _ISO_DATETIME_START = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ]")
 MAX_TIMESTAMP_TEXT_CHARS = 40
 
@@ -38,8 +40,10 @@ class DecimalLimits(NamedTuple):
     max_significant_digits: int
 
 
-INPUT_LIMITS = DecimalLimits(15, 18, 28)
-"""Event input: up to $999 trillion, 18 decimals (weights), 28 significant digits."""
+INPUT_LIMITS = DecimalLimits(15, 45, 28)
+"""Event input: up to $999 trillion, 28 significant digits wherever the point is (the producer's
+weights are Decimal quotients with 28 significant digits; a dust position's weight needs ~40
+places, hence 45)."""
 
 RECORD_LIMITS = DecimalLimits(30, 60, 90)
 """Our own computed values (average prices from division carry 28 significant digits)."""
@@ -80,6 +84,9 @@ def _expanded_within(number: Decimal, limits: DecimalLimits) -> Decimal:
     `as_tuple()` serves every check: it runs for each Decimal of every record we build."""
     sign, digits, exponent = number.as_tuple()
     assert isinstance(exponent, int)  # finite, checked by the caller
+    if not number:
+        # `0E+17` and `0E-60` are zero: keep the zero's places only while they are in bounds.
+        return number if -limits.max_fraction_digits <= exponent <= 0 else Decimal(0)
     if number.adjusted() >= limits.max_integer_digits:
         raise PydanticCustomError(
             "number_bounds", "magnitude must stay below 1e{digits}", {"digits": limits[0]}
@@ -166,13 +173,16 @@ UtcTimestamp = Annotated[datetime, BeforeValidator(_timestamp_input), AfterValid
 """An ISO-8601 timestamp with an offset (naive is refused), normalised to UTC."""
 
 
-def _refuse_bool(value: object) -> object:
+def _json_integer(value: object) -> object:
     if isinstance(value, bool):
         raise PydanticCustomError("integer_type", "expected an integer, got a boolean")
+    if isinstance(value, str):
+        raise PydanticCustomError("integer_type", "expected a JSON integer, got a string")
     return value
 
 
-REFUSE_BOOL = BeforeValidator(_refuse_bool)
-"""For int fields: JSON `true` is not 1 (pydantic's lax mode would take it)."""
+JSON_INTEGER = BeforeValidator(_json_integer)
+"""For int fields, what JSON Schema's `integer` means: JSON `true` and the string `"1"` are not 1
+(pydantic's lax mode would take both); `2.0` is 2, `2.5` is refused."""
 
-NonNegativeInt = Annotated[int, Field(ge=0), REFUSE_BOOL]
+NonNegativeInt = Annotated[int, Field(ge=0), JSON_INTEGER]

@@ -194,6 +194,12 @@ def _rejected(
         attempt=request.attempt,
     )
     ids = SalvagedIds(request.causation_id, plan.correlation_id, plan.plan_id)
-    result = rejected_result(context, reason=reason, ids=ids, plan=plan)
+    result = rejected_result(
+        context,
+        reason=reason,
+        ids=ids,
+        plan=plan,
+        allocation_comparison=request.detail.allocation_comparison,
+    )
     assert result.status is ExecutionStatus.REJECTED
     return ExecutionOutcome(result=result, ledger_lines=())

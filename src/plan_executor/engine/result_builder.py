@@ -117,6 +117,7 @@ class _Frame:
             orders=orders,
             summary=summarize_orders(orders, implementation_shortfall_bps=shortfall),
             ledger=None,
+            allocation_comparison=self.request.detail.allocation_comparison,
         )
 
 

@@ -20,6 +20,8 @@ TEMPLATE_DEFAULTS: Final[Mapping[str, str]] = {
     "ALLOW_LIVE_TRADING": "false",
     "KILL_SWITCH": "false",
     "IDEMPOTENCY_EXPIRY_DAYS": "7",
+    "WORKFLOW_CLAIM_HOURS": "24",
+    "ALCHEMISER_COMPAT_EVENTS": "false",
     "CREDENTIALS_SOURCE": "secretsmanager",
     "SECRET_CACHE_SECONDS": "300",
     "ALPACA_DATA_FEED": "iex",

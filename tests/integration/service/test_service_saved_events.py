@@ -4,6 +4,7 @@ field and the rule named, and never reach the broker's order endpoint."""
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from types import ModuleType
 from typing import Any
@@ -23,6 +24,8 @@ EXECUTED = {
     "full-liquidation.json": "SUCCESS",
     "buys-only.json": "SUCCESS",
     "no-trades-required.json": "SUCCESS",
+    "alchemiser-rebalance-planned.json": "SUCCESS",
+    "alchemiser-no-trades.json": "SUCCESS",
 }
 REJECTED = {
     "rejected-stale-plan.json": ("detail.rebalance_plan.timestamp", "max_plan_age"),
@@ -112,3 +115,35 @@ def test_a_bad_event_is_rejected_naming_the_field_and_sends_no_order(
     published = the_one_result_event(aws_stack)
     assert published["detail"]["status"] == "REJECTED"
     assert published["detail"]["reason"] == result["reason"]
+
+
+def test_the_producers_allocation_comparison_is_in_the_ledger_and_not_in_the_event(
+    handler: ModuleType, sim: SimThread, aws_stack: AwsStack
+) -> None:
+    event = current_event("alchemiser-rebalance-planned.json")
+    sent = event["detail"]["allocation_comparison"]
+
+    result = invoke(handler, event)
+
+    result_key = next(key for key in result["ledger"]["keys"] if key.endswith("result.json"))
+    stored = aws_stack.client("s3").get_object(Bucket=aws_stack.ledger_bucket, Key=result_key)
+    recorded = json.loads(stored["Body"].read())["allocation_comparison"]
+    assert recorded["deltas"].keys() == sent["deltas"].keys()
+    assert Decimal(recorded["target_values"]["SPY"]) == Decimal(sent["target_values"]["SPY"])
+    assert Decimal(recorded["target_values"]["GOOGL"]) == 0
+    published = the_one_result_event(aws_stack)
+    assert "allocation_comparison" not in published["detail"]
+
+
+def test_an_event_of_another_detail_type_is_refused_before_any_order(
+    handler: ModuleType, sim: SimThread, aws_stack: AwsStack
+) -> None:
+    event = current_event("mixed-sell-and-buy.json")
+    event["detail-type"] = "Something"
+
+    result = invoke(handler, event)
+
+    assert result["status"] == "REJECTED"
+    assert result["reason"].startswith("detail-type: allowed_values"), result["reason"]
+    assert sim.order_posts() == []
+    assert the_one_result_event(aws_stack)["detail"]["status"] == "REJECTED"

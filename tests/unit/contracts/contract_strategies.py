@@ -112,7 +112,7 @@ def rebalance_events(draw: st.DrawFn) -> dict[str, Any]:
         "version": "0",
         "id": draw(trace_ids),
         "detail-type": "RebalancePlanned",
-        "source": "alchemiser.strategy",
+        "source": "alchemiser.portfolio",
         "account": "123456789012",
         "time": draw(timestamps),
         "region": "us-east-1",

@@ -24,7 +24,7 @@ def test_check_reports_each_saved_event(
 ) -> None:
     code, out = _check(capsys, *_all_events(events_dir))
     assert code == 0
-    assert out.rstrip().endswith("10 files: 4 OK, 6 REJECTED")
+    assert out.rstrip().endswith("12 files: 6 OK, 6 REJECTED")
     assert f"OK        {events_dir / 'mixed-sell-and-buy.json'}" in out
     assert f"REJECTED  {events_dir / 'rejected-wrong-sign.json'}" in out
     assert "detail.rebalance_plan.items[2].trade_amount  sign_agrees_with_action" in out

@@ -30,7 +30,7 @@ SAME_PLAN: list[tuple[str, object]] = [
     (f"{PLAN}.items[0].symbol", "aapl"),
     (f"{PLAN}.timestamp", "2025-06-02T10:30:01.512-04:00"),
     (f"{PLAN}.execution_urgency", "NORMAL"),
-    (f"{PLAN}.items[0].priority", "1"),
+    (f"{PLAN}.items[0].priority", 1.0),
     (f"{PLAN}.items[0].target_weight", "0.120000000000000000"),
     ("detail.event_id", "another-delivery"),
     ("id", "another-envelope"),

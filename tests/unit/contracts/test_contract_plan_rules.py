@@ -14,6 +14,7 @@ from plan_executor.domain.events import (
     parse_rebalance_event,
     plan_age_violation,
 )
+from plan_executor.domain.json_object import MAX_NODES
 from plan_executor.domain.plan import RebalancePlan
 from plan_executor.domain.validation import PlanValidationError
 
@@ -67,6 +68,7 @@ REFUSED: list[tuple[str, object, str, str]] = [
     (f"{ITEM0}.priority", 6, f"{ITEM0}.priority", "max_value"),
     (f"{ITEM0}.priority", True, f"{ITEM0}.priority", "integer_type"),
     (f"{ITEM0}.priority", 1.5, f"{ITEM0}.priority", "integer_type"),
+    (f"{ITEM0}.priority", "2", f"{ITEM0}.priority", "integer_type"),
     (f"{ITEM0}.strategy_id", "a b", f"{ITEM0}.strategy_id", "pattern"),
     (f"{ITEM0}.colour", "red", f"{ITEM0}.colour", "unknown_field"),
     (f"{PLAN}.items", [], f"{PLAN}.items", "min_items"),
@@ -87,7 +89,12 @@ REFUSED: list[tuple[str, object, str, str]] = [
     (f"{PLAN}.timestamp", "yesterday", f"{PLAN}.timestamp", "datetime_format"),
     (f"{PLAN}.metadata", ["not", "an", "object"], f"{PLAN}.metadata", "object_type"),
     (f"{PLAN}.metadata", {"k": "v" * 1025}, f"{PLAN}.metadata", "metadata_bounds"),
-    (f"{PLAN}.metadata", {str(i): i for i in range(300)}, f"{PLAN}.metadata", "metadata_bounds"),
+    (
+        f"{PLAN}.metadata",
+        dict.fromkeys(map(str, range(MAX_NODES + 1)), 1),
+        f"{PLAN}.metadata",
+        "metadata_bounds",
+    ),
     (f"{PLAN}.metadata", {"a": [[[[[[["deep"]]]]]]]}, f"{PLAN}.metadata", "metadata_bounds"),
     (f"{PLAN}.metadata", {"x": float("nan")}, f"{PLAN}.metadata", "finite_number"),
     ("detail.trades_required", "false", "detail.trades_required", "bool_type"),
@@ -116,7 +123,7 @@ ACCEPTED: list[tuple[str, object]] = [
     (f"{PLAN}.plan_id", "p" * 64),
     ("detail.event_id", "e" * 128),
     (f"{ITEM0}.symbol", "BRK/B"),
-    (f"{ITEM0}.priority", "2"),
+    (f"{ITEM0}.priority", 2.0),
     (f"{PLAN}.schema_version", "1.2.3"),
     (f"{PLAN}.execution_urgency", DELETE),
     (f"{PLAN}.estimated_duration_minutes", DELETE),

@@ -21,6 +21,8 @@ EXPECTED: dict[str, tuple[str, str] | None] = {
     "full-liquidation.json": None,
     "buys-only.json": None,
     "no-trades-required.json": None,
+    "alchemiser-rebalance-planned.json": None,
+    "alchemiser-no-trades.json": None,
     "rejected-stale-plan.json": ("detail.rebalance_plan.timestamp", "max_plan_age"),
     "rejected-wrong-sign.json": (
         "detail.rebalance_plan.items[2].trade_amount",
