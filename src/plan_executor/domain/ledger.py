@@ -2,6 +2,8 @@
 
 Each line is self-describing (`kind`), carries the plan, attempt and correlation ids so Athena
 can join without the file path, and includes its arrival quote and every fill as reported.
+An order line also keeps the quotes read while it was the item's latest order (at most
+`MAX_QUOTES_PER_ORDER`), so a report can chart the book the order was worked against.
 """
 
 from collections.abc import Iterable
@@ -20,11 +22,14 @@ from plan_executor.domain.results import (
     BrokerOrderId,
     ClientOrderId,
     Quantity,
+    QuotePrice,
     TradePrice,
 )
 from plan_executor.domain.wire_values import UtcTimestamp
 
 ExecutionId = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+MAX_QUOTES_PER_ORDER = 16
+"""Quote samples kept per order line: the first read and the latest ones (engine/journal.py)."""
 
 
 class CancelReason(StrEnum):
@@ -61,6 +66,16 @@ class LedgerFill(BaseModel):
     time: UtcTimestamp = Field(description="When it executed.")
 
 
+class LedgerQuote(BaseModel):
+    """A top-of-book quote the smart order read and checked usable."""
+
+    model_config = OUTPUT_MODEL_CONFIG
+
+    bid: QuotePrice = Field(description="Best bid, dollars per share.")
+    ask: QuotePrice = Field(description="Best ask, dollars per share.")
+    time: UtcTimestamp = Field(description="Quote time (UTC).")
+
+
 class _LedgerLineBase(BaseModel):
     """Fields every ledger line has; `kind` first so a line reads as what it is."""
 
@@ -91,6 +106,14 @@ class LedgerOrderLine(_LedgerLineBase):
     terminal_at: UtcTimestamp | None = Field(description="When it reached a final status.")
     filled_qty: Quantity = Field(description="Shares filled.")
     avg_fill_price: TradePrice | None = Field(description="The broker's; never an estimate.")
+    quotes: tuple[LedgerQuote, ...] = Field(
+        default=(),
+        max_length=MAX_QUOTES_PER_ORDER,
+        description="Quotes read while this was the item's latest order (each step's and each "
+        "re-peg check's, and the one that priced the next order), oldest first; the first "
+        f"and the latest kept, at most {MAX_QUOTES_PER_ORDER}. Empty for an earlier attempt's "
+        "orders and in ledgers written before this field.",
+    )
 
 
 class LedgerCancellationLine(_LedgerLineBase):

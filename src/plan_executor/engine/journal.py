@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from plan_executor.domain.enums import Action, Side
-from plan_executor.domain.ledger import CancelReason
+from plan_executor.domain.ledger import MAX_QUOTES_PER_ORDER, CancelReason
 from plan_executor.domain.money import Shares
 from plan_executor.domain.order_ids import client_order_id, next_sequence
 from plan_executor.domain.outcome import ItemEnding
@@ -38,6 +38,8 @@ class ItemRun:
     ending: ItemEnding | None = None
     """None while the item is still being worked."""
     reason: str | None = None
+    quotes_seen: dict[str, list[Quote]] = field(default_factory=dict)
+    """Usable quotes read while each child was the item's latest, for the ledger's chart data."""
 
     @property
     def symbol(self) -> str:
@@ -57,6 +59,18 @@ class ItemRun:
         if self.ending is None:
             self.ending = ending
             self.reason = reason if reason is not None else self.reason
+
+    def saw_quote(self, quote: Quote) -> None:
+        """Keep `quote` against the latest child (none yet: the arrival quote covers it),
+        bounded: the first sample stays, the oldest after it makes room."""
+        if not self.child_ids:
+            return
+        samples = self.quotes_seen.setdefault(self.child_ids[-1], [])
+        if samples and samples[-1] == quote:
+            return
+        if len(samples) >= MAX_QUOTES_PER_ORDER:
+            del samples[1]
+        samples.append(quote)
 
     def note(self, reason: str) -> None:
         """Add to the item's reason without ending it."""

@@ -10,7 +10,12 @@ from datetime import datetime
 
 from plan_executor.domain.child_order import ChildOrder
 from plan_executor.domain.enums import Action, ExecutionStatus, ItemStatus, Side
-from plan_executor.domain.ledger import LedgerCancellationLine, LedgerFill, LedgerOrderLine
+from plan_executor.domain.ledger import (
+    LedgerCancellationLine,
+    LedgerFill,
+    LedgerOrderLine,
+    LedgerQuote,
+)
 from plan_executor.domain.money import ZERO, Bps, Dollars, Price, Shares
 from plan_executor.domain.outcome import ItemEnding, ItemProgress, classify_item
 from plan_executor.domain.quotes import Quote
@@ -162,7 +167,8 @@ def ledger_lines(
     lines: list[LedgerLine] = []
     for run in journal.items:
         for cid in run.all_ids:
-            lines.append(_order_line(tracker.get(cid), run.arrival, context))
+            quotes = _ledger_quotes(run.quotes_seen.get(cid, ()))
+            lines.append(_order_line(tracker.get(cid), run.arrival, context, quotes))
     for record in journal.cancellations:
         order = tracker.get(record.client_order_id)
         arrival = journal.arrival_of(record.client_order_id)
@@ -170,7 +176,12 @@ def ledger_lines(
     return lines
 
 
-def _order_line(child: ChildOrder, arrival: Quote | None, context: LedgerContext) -> LedgerLine:
+def _order_line(
+    child: ChildOrder,
+    arrival: Quote | None,
+    context: LedgerContext,
+    quotes: tuple[LedgerQuote, ...],
+) -> LedgerLine:
     return LedgerOrderLine(
         plan_id=context.plan_id,
         attempt=context.attempt,
@@ -190,7 +201,12 @@ def _order_line(child: ChildOrder, arrival: Quote | None, context: LedgerContext
         terminal_at=child.terminal_at,
         filled_qty=child.filled_qty,
         avg_fill_price=child.avg_fill_price,
+        quotes=quotes,
     )
+
+
+def _ledger_quotes(quotes: Sequence[Quote]) -> tuple[LedgerQuote, ...]:
+    return tuple(LedgerQuote(bid=quote.bid, ask=quote.ask, time=quote.at) for quote in quotes)
 
 
 def _cancellation_line(

@@ -104,7 +104,7 @@ class SmartOrder:
     async def execute(self, arrival: Quote | None) -> None:
         """Work the item to its end; how it ended is written to the item's run."""
         run = self._run
-        quote = await self._tools.quotes.usable(run.symbol, arrival)
+        quote = await self._quote(arrival)
         if isinstance(quote, NoUsableQuote):
             run.end(ItemEnding.ERRORED, quote.reason)
             return
@@ -147,7 +147,7 @@ class SmartOrder:
                 return rested.outcome, quote
             if isinstance(self._work.next_qty(limit, self._children()), Skip):
                 return _Next.DONE, quote
-            fresh = rested.quote or await self._tools.quotes.usable(self._run.symbol)
+            fresh = rested.quote or await self._quote()
             if isinstance(fresh, NoUsableQuote):
                 self._run.end(ItemEnding.WORKED, f"stopped: {fresh.reason}")
                 return _Next.STOP, quote
@@ -184,7 +184,7 @@ class SmartOrder:
             if step == last_step:
                 why = await self._last_step_cancel_reason()
                 return _Rested(await self._cancel_then_continue(cid, why), step, limit=limit)
-            quote = await self._tools.quotes.usable(self._run.symbol)
+            quote = await self._quote()
             if isinstance(quote, NoUsableQuote) or not holds_working_price(
                 self._side, quote, self._profile, step=step + 1, working=limit
             ):
@@ -210,7 +210,7 @@ class SmartOrder:
                 return _Rested(await self._after_terminal(order), step, limit=limit)
             if wait >= left:
                 return _Working(cid, limit)
-            quote = await tools.quotes.usable(self._run.symbol, attempts=1)
+            quote = await self._quote(attempts=1)
             if isinstance(quote, NoUsableQuote):
                 continue
             target = price_ran_from(self._side, quote, self._profile, step=step, working=limit)
@@ -231,6 +231,15 @@ class SmartOrder:
             return _Rested(outcome, step, limit=target)
         return await self._send_limit(self._limit_at(target, quote), step)
 
+    async def _quote(
+        self, first: Quote | None = None, *, attempts: int | None = None
+    ) -> Quote | NoUsableQuote:
+        """A usable quote for the item, kept in its run for the ledger."""
+        quote = await self._tools.quotes.usable(self._run.symbol, first, attempts=attempts)
+        if isinstance(quote, Quote):
+            self._run.saw_quote(quote)
+        return quote
+
     def _far_touch(self, quote: Quote) -> Price:
         return quote.ask if self._side is Side.BUY else quote.bid
 
@@ -240,7 +249,7 @@ class SmartOrder:
 
     async def _last_step_cancel_reason(self) -> CancelReason:
         """After the last limit: REPEG when a market order will follow, else PRICE_RAN."""
-        quote = await self._tools.quotes.usable(self._run.symbol)
+        quote = await self._quote()
         if isinstance(quote, NoUsableQuote) or not self._fallback_allowed(quote):
             return CancelReason.PRICE_RAN
         return CancelReason.REPEG

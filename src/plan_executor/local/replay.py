@@ -32,11 +32,13 @@ from plan_executor.local.lambda_runner import invoke_function
 from plan_executor.local.local_stack import LocalStack, StackOptions, local_stack
 from plan_executor.local.progress_format import ProgressPrinter
 from plan_executor.local.replay_format import event_time_line, section, stack_lines
+from plan_executor.local.replay_report import ReportOutcome, write_run_report
 from plan_executor.local.replay_run import RunReport, StackCounts, check_run
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 DEFAULT_TIMEOUT_S: Final = 90.0
 DEFAULT_RAW_LOG: Final = "plan-executor-replay.log"
+DEFAULT_REPORT: Final = "plan-executor-report.html"
 
 
 class EventFileError(Exception):
@@ -56,6 +58,8 @@ class ReplayOptions:
     expect: frozenset[ExecutionStatus] = frozenset()
     """Statuses the first run may end with (empty: any); anything else fails the replay."""
     raw_log: Path | None = None
+    report_html: Path | None = None
+    """Where run 1's HTML report goes (default: DEFAULT_REPORT in the temp directory)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,14 +234,22 @@ class _Session:
         log.write_text("\n".join(self._raw) + "\n", encoding="utf-8")
         problems = [problem for report in self._reports for problem in report.problems]
         problems += self._expectation()
+        report = self._write_report()
+        problems += report.problems
         lines = section("verdict")
         lines.append(f"  raw function output (Powertools JSON logs, EMF metrics): {log}")
+        lines += report.lines
         if problems:
             lines += ["  replay FAILED:", *(f"    - {problem}" for problem in problems)]
         else:
             lines.append("  replay OK: " + "; ".join(r.verdict for r in self._reports))
         self._write(lines)
         return EXIT_FAILED if problems else EXIT_OK
+
+    def _write_report(self) -> ReportOutcome:
+        path = self._options.report_html or Path(tempfile.gettempdir()) / DEFAULT_REPORT
+        first = self._reports[0].result if self._reports else None
+        return write_run_report(self._stack.aws, first, path)
 
     def _expectation(self) -> list[str]:
         expected = self._options.expect

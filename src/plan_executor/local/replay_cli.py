@@ -56,6 +56,7 @@ def _add_replay(commands: "argparse._SubParsersAction[argparse.ArgumentParser]")
         help="exit 1 unless run 1 ends with one of these",
     )
     add("--raw-log", type=Path, default=None, metavar="FILE", help="the function's JSON output")
+    add("--report", type=Path, default=None, metavar="FILE", help="run 1's HTML report")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -86,6 +87,7 @@ def _replay(args: argparse.Namespace) -> int:
         allow_live=args.allow_live,
         expect=args.expect,
         raw_log=args.raw_log,
+        report_html=args.report,
     )
     return replay(options, out=sys.stdout, environ=os.environ)
 

@@ -23,6 +23,7 @@ def options(event: str, tmp_path: Path, **overrides: object) -> ReplayOptions:
         "event_path": EVENTS / event,
         "walk": FAST_WALK,
         "raw_log": tmp_path / "raw.log",
+        "report_html": tmp_path / "report.html",
     }
     values.update(overrides)
     return ReplayOptions(**values)  # type: ignore[arg-type]

@@ -1,0 +1,28 @@
+-- Execution cost by symbol: dollars bought and sold over every filled child order, and what
+-- filling them cost against the order's arrival mid (positive = paid away), costliest first.
+WITH filled AS (
+    SELECT
+        o.symbol,
+        o.side,
+        o.filled_qty * o.avg_fill_price AS notional,
+        o.filled_qty * CASE o.side
+            WHEN 'buy' THEN o.avg_fill_price - o.arrival_quote.mid
+            ELSE o.arrival_quote.mid - o.avg_fill_price
+        END AS cost
+    FROM orders AS o
+    WHERE o.kind = 'order'
+        AND o.filled_qty > 0
+        AND o.avg_fill_price IS NOT NULL
+        AND o.arrival_quote IS NOT NULL
+)
+SELECT
+    f.symbol,
+    COUNT(*) AS filled_orders,
+    ROUND(SUM(CASE f.side WHEN 'buy' THEN f.notional ELSE 0 END), 2) AS bought,
+    ROUND(SUM(CASE f.side WHEN 'sell' THEN f.notional ELSE 0 END), 2) AS sold,
+    ROUND(SUM(f.cost), 2) AS cost,
+    CAST(10000 * SUM(f.cost) / SUM(f.notional) AS DECIMAL(18, 2)) AS cost_bps
+FROM filled AS f
+GROUP BY f.symbol
+ORDER BY SUM(f.cost) DESC, f.symbol
+LIMIT 50
