@@ -47,6 +47,18 @@ run: $(STAMP) ## the local demo: replay RUN_EVENT on moto + alpaca_sim, then aga
 schemas: $(STAMP) ## regenerate the JSON Schema files in schemas/
 	$(BIN)/plan-executor schemas --out schemas
 
+# ---------------- history (Glue/Athena tables and named queries over the ledger)
+HISTORY_EVENTS ?= events/mixed-sell-and-buy.json events/buys-only.json events/rejected-stale-plan.json
+
+.PHONY: glue
+glue: $(STAMP) ## rewrite template.yaml's Glue/Athena section from the ledger models and queries
+	$(BIN)/python -m plan_executor.ops.history_template template.yaml
+
+.PHONY: history
+history: $(STAMP) ## replay HISTORY_EVENTS locally, then run the named Athena queries (DuckDB)
+	$(BIN)/plan-executor history --replay $(HISTORY_EVENTS)
+# ---------------- end history
+
 FUZZ_SECONDS ?= 60
 
 .PHONY: fuzz
@@ -64,6 +76,15 @@ build: ## build the Lambda artifact build/plan-executor.zip (no Docker; needs Py
 .PHONY: validate
 validate: $(STAMP) ## cfn-lint, sam validate and the template tests (SAM lives in .venv-tools)
 	bash scripts/validate.sh
+
+# ---------------- deploy (issue 14): build, validate, then sam deploy (README, Deployment)
+DEPLOY_ENV ?= dev
+SAM_DEPLOY_FLAGS ?=
+
+.PHONY: deploy
+deploy: build validate ## build, validate, sam deploy --config-env DEPLOY_ENV (SAM_DEPLOY_FLAGS=--guided)
+	.venv-tools/bin/sam deploy --config-env $(DEPLOY_ENV) $(SAM_DEPLOY_FLAGS)
+# ---------------- end deploy
 
 .PHONY: lock
 lock: ## re-resolve the lock files (needs uv: pip install uv)

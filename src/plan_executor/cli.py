@@ -5,6 +5,9 @@
     plan-executor replay EVENT.json [--broker sim|alpaca] [--times N] [--as-is] ...
     plan-executor local-stack [--host H] [--moto-port P] [--sim-port P]
 
+The operator commands (`report`, `history`, `dlq`, `redrive-ledger`, `send`)
+live in plan_executor.ops, one `*_cli.py` module each, registered in `COMMAND_MODULES`.
+
 `check` judges staleness as if each event were delivered when EventBridge published it (its
 envelope `time`) unless `--now` says otherwise. Exit status: 0, or 1 with `--strict` when any
 event is rejected, or 2 when a file cannot be read. `replay` and `local-stack` live in
@@ -17,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Protocol
 
 from plan_executor import cli_format
 from plan_executor.domain.events import (
@@ -27,6 +31,31 @@ from plan_executor.domain.events import (
 from plan_executor.domain.schemas import render_schemas
 from plan_executor.domain.validation import PlanValidationError
 from plan_executor.local import replay_cli
+from plan_executor.ops import dlq_cli, history_cli, report_cli, send_cli  # issue 14: operations
+
+
+class CommandModule(Protocol):
+    """A module adding subcommands (mypy checks modules against this protocol)."""
+
+    @property
+    def COMMANDS(self) -> tuple[str, ...]: ...  # noqa: N802 (a module constant)
+
+    def add_parsers(
+        self, commands: "argparse._SubParsersAction[argparse.ArgumentParser]"
+    ) -> None: ...
+
+    def run(self, args: argparse.Namespace) -> int: ...
+
+
+COMMAND_MODULES: tuple[CommandModule, ...] = (
+    replay_cli,
+    history_cli,
+    report_cli,
+    dlq_cli,
+    send_cli,
+)
+"""Modules that add subcommands: each has `COMMANDS`, `add_parsers(commands)` and `run(args)`,
+and imports what its commands need only when one runs (the dev-only tools stay optional)."""
 
 DEFAULT_MAX_PLAN_AGE_SECONDS = 300.0
 EXIT_OK, EXIT_REJECTED, EXIT_UNREADABLE = 0, 1, 2
@@ -43,8 +72,9 @@ class _Tally:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `plan-executor` console script."""
     args = _parser().parse_args(argv)
-    if args.command in replay_cli.COMMANDS:
-        return replay_cli.run(args)
+    for module in COMMAND_MODULES:
+        if args.command in module.COMMANDS:
+            return module.run(args)
     if args.command == "schemas":
         return _write_schemas(Path(args.out))
     return _check(args.events, now=args.now, max_age=args.max_plan_age, strict=args.strict)
@@ -134,7 +164,8 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--strict", action="store_true", help="exit 1 if any event is rejected")
     schemas = commands.add_parser("schemas", help="write the JSON Schema files")
     schemas.add_argument("--out", default="schemas", metavar="DIR")
-    replay_cli.add_parsers(commands)
+    for module in COMMAND_MODULES:
+        module.add_parsers(commands)
     return parser
 
 

@@ -12,6 +12,7 @@ from aws_lambda_powertools.logging.utils import copy_config_to_registered_logger
 from aws_lambda_powertools.metrics import MetricUnit
 
 from plan_executor.domain.enums import ExecutionStatus, ItemStatus
+from plan_executor.domain.rejection_classes import RejectionClass, rejection_class
 from plan_executor.domain.results import ExecutionResult
 from plan_executor.engine.progress import ProgressEvent, ProgressKind
 
@@ -23,6 +24,19 @@ PLANS_BY_STATUS: Mapping[ExecutionStatus, str] = {
     ExecutionStatus.REJECTED: "PlansRejected",
     ExecutionStatus.TIMED_OUT: "PlansTimedOut",
 }
+# One metric per class (not a dimension): every service alarm reads the `service` dimension only.
+REJECTED_BY_CLASS: Mapping[RejectionClass, str] = {
+    RejectionClass.KILL_SWITCH: "PlansRejectedKillSwitch",
+    RejectionClass.MARKET_CLOSED: "PlansRejectedMarketClosed",
+    RejectionClass.STALE: "PlansRejectedStale",
+    RejectionClass.CONTRACT: "PlansRejectedContract",
+    RejectionClass.LIMITS: "PlansRejectedLimits",
+    RejectionClass.ACCOUNT: "PlansRejectedAccount",
+    RejectionClass.DUPLICATE: "PlansRejectedDuplicate",
+    RejectionClass.BROKER_UNAVAILABLE: "PlansRejectedBrokerUnavailable",
+    RejectionClass.OTHER: "PlansRejectedOther",
+}
+PLANS_RECEIVED = "PlansReceived"
 FILLED_ITEMS = (ItemStatus.FILLED, ItemStatus.PARTIALLY_FILLED)
 
 SERVICE_LOGGER = "plan_executor"
@@ -41,7 +55,11 @@ def record_result(metrics: Metrics, result: ExecutionResult, *, duplicate: bool)
     if duplicate:
         metrics.add_metric(name="DuplicatesServed", unit=MetricUnit.Count, value=1)
         return
+    metrics.add_metric(name=PLANS_RECEIVED, unit=MetricUnit.Count, value=1)
     metrics.add_metric(name=PLANS_BY_STATUS[result.status], unit=MetricUnit.Count, value=1)
+    if result.status is ExecutionStatus.REJECTED:
+        rejected = REJECTED_BY_CLASS[rejection_class(result.reason)]
+        metrics.add_metric(name=rejected, unit=MetricUnit.Count, value=1)
     metrics.add_metric(
         name="ExecutionDuration", unit=MetricUnit.Milliseconds, value=result.duration_ms
     )

@@ -47,9 +47,11 @@ LAMBDA_DASHBOARD_METRICS = frozenset({"Errors", "Throttles", "Duration"})
 
 
 def _alarms(template: Template) -> dict[str, dict[str, Any]]:
+    """The single-metric alarms (a metric-math alarm, NoPlanAlarm, is tested on its own)."""
     return {
         name: resource["Properties"]
         for name, resource in resources_of_type(template, "AWS::CloudWatch::Alarm").items()
+        if "MetricName" in resource["Properties"]
     }
 
 
@@ -63,7 +65,12 @@ def _dashboard_rows(template: Template) -> tuple[list[list[Any]], dict[str, str]
         for name in sub_variables(body)
     }
     widgets = json.loads(render_sub(body, stand_ins))["widgets"]
-    rows = [row for widget in widgets for row in widget["properties"]["metrics"]]
+    rows = [
+        row
+        for widget in widgets
+        if widget["type"] == "metric"
+        for row in widget["properties"]["metrics"]
+    ]
     assert all("." not in row[:4] for row in rows), "spell rows out: no '.' shorthand"
     return rows, stand_ins
 

@@ -1,7 +1,7 @@
 """The threads alpaca-py's blocking calls run on, off the event loop.
 
 `SdkThreads` is kept for the life of the execution environment and started whole at cold start.
-A thread holds no connection (each invocation's HTTP sessions do, DESIGN.md 2.11), so keeping
+A thread holds no connection (each invocation's HTTP sessions do, docs/design.md 2.11), so keeping
 threads across invocations shares nothing of one invocation with the next. Starting them
 before the plan matters: a thread started during a plan's fan-out holds the event loop about
 2 ms (`Thread.start` waits for the new thread, which waits for the GIL the plan's other threads
