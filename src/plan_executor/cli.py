@@ -31,7 +31,13 @@ from plan_executor.domain.events import (
 from plan_executor.domain.schemas import render_schemas
 from plan_executor.domain.validation import PlanValidationError
 from plan_executor.local import replay_cli
-from plan_executor.ops import dlq_cli, history_cli, report_cli, send_cli  # issue 14: operations
+from plan_executor.ops import (  # issue 14: operations
+    dlq_cli,
+    history_cli,
+    report_cli,
+    send_cli,
+    switch_cli,  # issue 14: kill switch
+)
 
 
 class CommandModule(Protocol):
@@ -53,6 +59,7 @@ COMMAND_MODULES: tuple[CommandModule, ...] = (
     report_cli,
     dlq_cli,
     send_cli,
+    switch_cli,
 )
 """Modules that add subcommands: each has `COMMANDS`, `add_parsers(commands)` and `run(args)`,
 and imports what its commands need only when one runs (the dev-only tools stay optional)."""

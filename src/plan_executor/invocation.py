@@ -4,6 +4,10 @@ Business outcomes (including REJECTED for bad input, a stale plan or a reused pl
 returned, and those of a parsed plan are stored by the idempotency layer so a duplicate gets the
 same answer back. Only infrastructure failures raise; the idempotency record is then released
 and Lambda's retry is safe because the engine reconciles this plan's earlier orders first.
+
+A rejection that sent nothing because of a condition that can pass (the kill switch, the market
+closed, a read that failed) is returned but not stored: the record is released, so a
+redelivery of the same plan is judged again. A rejection of the plan itself stays stored.
 """
 
 import asyncio
@@ -20,12 +24,14 @@ from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
+from plan_executor.adapters.kill_switch import KillSwitchReadError
 from plan_executor.bootstrap import Runtime, open_services, reporting
-from plan_executor.domain.enums import TradingMode
+from plan_executor.domain.enums import ExecutionStatus, TradingMode
 from plan_executor.domain.events import RebalancePlannedEvent, parse_rebalance_event
 from plan_executor.domain.fingerprint import plan_fingerprint
 from plan_executor.domain.identifiers import is_producer_plan_id
 from plan_executor.domain.ledger_keys import attempt_token
+from plan_executor.domain.rejection_classes import RejectionClass, rejection_class
 from plan_executor.domain.rejections import (
     RejectionContext,
     rejected_result_for_event,
@@ -46,6 +52,10 @@ logger = logging.getLogger(__name__)
 
 IDEMPOTENCY_KEY_PREFIX = "plan-executor#plan"
 MIN_BUDGET_SECONDS = 1.0
+PASSING_CONDITIONS = frozenset(
+    {RejectionClass.KILL_SWITCH, RejectionClass.MARKET_CLOSED, RejectionClass.BROKER_UNAVAILABLE}
+)
+"""Rejection classes whose cause can pass: such a rejection releases the plan."""
 
 ResultRecorder = Callable[[ExecutionResult, bool], None]
 """Called once per invocation with the result and whether it was a stored duplicate."""
@@ -80,7 +90,11 @@ class PlanRunner:
         self.config.register_lambda_context(context)
         plan = event.detail.rebalance_plan
         plan_key = {"plan_id": plan.plan_id, "fingerprint": plan_fingerprint(plan)}
-        stored = self._run_once(plan_key=plan_key, event=event, context=context)
+        try:
+            stored = self._run_once(plan_key=plan_key, event=event, context=context)
+        except _Released as released:
+            logger.info("rejected for a condition that can pass: the plan is not stored")
+            return released.result, False
         return stored, self._served_duplicate
 
     def _on_stored_response(self, response: Any, idempotent_data: DataRecord) -> Any:
@@ -93,12 +107,34 @@ class PlanRunner:
     def _execute(
         self, *, plan_key: Mapping[str, str], event: RebalancePlannedEvent, context: LambdaContext
     ) -> dict[str, Any]:
+        halted = _kill_switch_refusal(self._runtime, event)
+        if halted is not None:
+            raise _Released(halted.as_published())
         refusal = _workflow_refusal(self._runtime, event)
         if refusal is not None:
             return refusal.as_published()
         budget = _budget_seconds(self._runtime, context)
         delivery = asyncio.run(_execute_and_deliver(self._runtime, event, budget, self._progress))
+        if releases_plan(delivery.result):
+            raise _Released(delivery.result.as_published())
         return delivery.result.as_published()
+
+
+class _Released(Exception):
+    """Raised through the idempotency layer so it deletes the plan's record; carries the
+    result the invocation still returns."""
+
+    def __init__(self, result: dict[str, Any]) -> None:
+        super().__init__("rejected for a condition that can pass")
+        self.result = result
+
+
+def releases_plan(result: ExecutionResult) -> bool:
+    """A REJECTED whose cause can pass (see PASSING_CONDITIONS): not stored as the plan's answer."""
+    return (
+        result.status is ExecutionStatus.REJECTED
+        and rejection_class(result.reason) in PASSING_CONDITIONS
+    )
 
 
 def is_sqs_batch(event: object) -> bool:
@@ -141,6 +177,21 @@ def reject_reused_plan_id(
         " with different plan content; a changed plan needs a new plan id)"
     )
     logger.warning("plan id reused with a different plan: %s", type(error).__name__)
+    result = rejected_result_for_event(_rejection_context(runtime), event, reason=reason)
+    return asyncio.run(_report_only(runtime, result)).result
+
+
+def _kill_switch_refusal(runtime: Runtime, event: RebalancePlannedEvent) -> ExecutionResult | None:
+    """REJECTED (reported, no broker call) unless the switch reads "off"; None then."""
+    try:
+        switch = runtime.kill_switch.read()
+    except KillSwitchReadError as error:
+        logger.warning("kill switch unreadable: refusing the plan", exc_info=True)
+        reason = f"guard rail kill_switch: could not be checked ({error})"
+    else:
+        if not switch.halted:
+            return None
+        reason = f"guard rail kill_switch: the kill switch is on ({switch.describe()})"
     result = rejected_result_for_event(_rejection_context(runtime), event, reason=reason)
     return asyncio.run(_report_only(runtime, result)).result
 

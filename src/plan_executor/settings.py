@@ -52,7 +52,10 @@ class ServiceSettings(BaseModel):
 
     trading_mode: ConfiguredMode = ConfiguredMode.PAPER
     allow_live_trading: bool = False
-    kill_switch: bool = False
+    kill_switch_parameter: str = Field(min_length=1)
+    """The SSM parameter holding the kill switch (adapters/kill_switch.py has its format)."""
+    kill_switch_cache_seconds: int = Field(default=30, ge=0, le=30)
+    """How long a read of the switch is reused: a halt takes effect within this time."""
     credentials_source: CredentialsSource = CredentialsSource.SECRETS_MANAGER
     alpaca_secret_id: str | None = None
     alpaca_key_id: str | None = None
@@ -98,7 +101,6 @@ class ServiceSettings(BaseModel):
     def execution_settings(self) -> ExecutionSettings:
         """The engine's knobs, from these settings and the engine's production defaults."""
         base = ExecutionSettings(
-            kill_switch=self.kill_switch,
             allow_live=self.allow_live_trading,
             max_plan_age=timedelta(seconds=self.max_plan_age_seconds),
             max_order_notional=dollars(self.max_order_notional),

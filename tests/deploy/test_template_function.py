@@ -109,7 +109,8 @@ def test_template_defaults_configure_a_service_that_starts(
     settings = load_settings(resolved)  # raises SettingsError naming a bad variable
     assert settings.trading_mode == "paper"
     assert not settings.allow_live_trading
-    assert not settings.kill_switch
+    assert settings.kill_switch_parameter == "<KillSwitchParameter>"
+    assert settings.kill_switch_cache_seconds <= 30
     assert settings.alpaca_secret_id == "<AlpacaSecret>"
     assert settings.credentials_source == "secretsmanager"
     assert settings.alpaca_trading_url is None  # the empty override means the real Alpaca

@@ -33,6 +33,10 @@ EXPECTED_ACTIONS = {
         ]
     },
     "sqs:SendMessage": {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]},
+    "ssm:GetParameter": {  # the kill switch, and nothing else
+        "Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}"
+        ":parameter${KillSwitchParameter}"
+    },
     "xray:PutTelemetryRecords": "*",
     "xray:PutTraceSegments": "*",
 }

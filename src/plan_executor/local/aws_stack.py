@@ -16,6 +16,7 @@ from typing import Any, Final
 
 import boto3
 
+from plan_executor.adapters.kill_switch import OFF, SwitchState
 from plan_executor.local.aws_server import LocalMotoServer, start_moto_server
 
 __all__ = [
@@ -40,6 +41,7 @@ DEFAULT_EVENT_BUS: Final = "default"
 RESULT_SOURCE: Final = "plan-executor"
 RESULT_DETAIL_TYPE: Final = "ExecutionResult"
 FAKE_CREDENTIALS: Final = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+INITIAL_SWITCH: Final = SwitchState(OFF, "local-stack", "creation", "the stack was created")
 TEST_ALPACA_SECRET: Final = {"key_id": "PKTEST0001", "secret_key": "s3cr3t-TEST", "mode": "paper"}
 
 
@@ -70,6 +72,7 @@ class AwsStack:
     dlq_arn: str
     secret_id: str
     secret_arn: str
+    kill_switch_parameter: str
 
     def client(self, service: str) -> Any:
         """A plain boto3 client on the stack, for setting up and inspecting."""
@@ -97,6 +100,7 @@ class AwsStack:
             "FAILURE_QUEUE_URL": self.dlq_url,
             "CREDENTIALS_SOURCE": "secretsmanager",
             "ALPACA_SECRET_ID": self.secret_id,
+            "KILL_SWITCH_PARAMETER": self.kill_switch_parameter,
         }
 
     def receive(self, queue_url: str, *, expected: int, timeout_s: float = 5.0) -> list[Any]:
@@ -161,6 +165,8 @@ def create_stack(
     secret = client("secretsmanager").create_secret(
         Name=f"{name_prefix}/alpaca", SecretString=json.dumps(dict(alpaca_secret))
     )
+    kill_switch = kill_switch_parameter_name(name_prefix)
+    client("ssm").put_parameter(Name=kill_switch, Value=INITIAL_SWITCH.to_value(), Type="String")
     return AwsStack(
         endpoint_url=endpoint_url,
         region=region,
@@ -174,7 +180,13 @@ def create_stack(
         dlq_arn=dlq_arn,
         secret_id=secret["Name"],
         secret_arn=secret["ARN"],
+        kill_switch_parameter=kill_switch,
     )
+
+
+def kill_switch_parameter_name(name_prefix: str) -> str:
+    """As template.yaml names it for a stack."""
+    return f"/{name_prefix}/kill-switch"
 
 
 def _create_idempotency_table(dynamodb: Any, table: str) -> None:

@@ -27,6 +27,7 @@ STACK_ENV = {
     "RESULT_SOURCE": "plan-executor",
     "CREDENTIALS_SOURCE": "secretsmanager",
     "ALPACA_SECRET_ID": "s/alpaca",
+    "KILL_SWITCH_PARAMETER": "/s/kill-switch",
 }
 SIM = BrokerTarget("simulated", "http://127.0.0.1:2", "http://127.0.0.1:2", "ws://127.0.0.1:2/s")
 

@@ -17,6 +17,7 @@ BASE = {
     "LEDGER_BUCKET": "ledger-bucket",
     "FAILURE_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/dlq",
     "ALPACA_SECRET_ID": "plan-executor/alpaca",
+    "KILL_SWITCH_PARAMETER": "/plan-executor/kill-switch",
 }
 
 
@@ -42,7 +43,8 @@ def test_every_field_is_an_environment_variable() -> None:
         ("TRADING_MODE", "yolo"),
         ("IDEMPOTENCY_EXPIRY_DAYS", "0"),
         ("MAX_EQUITY_FRACTION", "1.5"),
-        ("KILL_SWITCH", "perhaps"),
+        ("KILL_SWITCH_CACHE_SECONDS", "31"),
+        ("KILL_SWITCH_PARAMETER", ""),
     ],
 )
 def test_a_bad_value_names_its_variable(variable: str, value: str) -> None:
@@ -77,7 +79,7 @@ def test_the_secret_never_appears_in_repr_or_errors() -> None:
     assert "zz-top" not in str(settings)
     with pytest.raises(SettingsError) as caught:
         load_settings(
-            {**env, "CREDENTIALS_SOURCE": "env", "ALPACA_SECRET_KEY": "zz-top", "KILL_SWITCH": "x"}
+            {**env, "CREDENTIALS_SOURCE": "env", "ALPACA_SECRET_KEY": "zz-top", "TRADING_MODE": "x"}
         )
     assert "zz-top" not in str(caught.value)
 
