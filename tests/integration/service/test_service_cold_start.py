@@ -59,8 +59,9 @@ def test_simulated_trading_without_the_sim_urls_names_the_missing_ones(
         invoke(handler, current_event("no-trades-required.json"))
 
 
-def _threads(name: str) -> set[int | None]:
-    return {t.ident for t in threading.enumerate() if t.name.startswith(f"{name}_")}
+def _threads(name: str) -> set[threading.Thread]:
+    # Thread objects, not idents: a thread started here may reuse the ident of one that ended.
+    return {t for t in threading.enumerate() if t.name.startswith(f"{name}_")}
 
 
 def test_the_cold_start_starts_the_broker_threads_every_invocation_runs_on(
@@ -72,7 +73,7 @@ def test_the_cold_start_starts_the_broker_threads_every_invocation_runs_on(
     runtime = build_runtime(lambda_env)
     started = _threads(ENVIRONMENT_THREADS) - before
 
-    async def invocation() -> set[int | None]:
+    async def invocation() -> set[threading.Thread]:
         async with open_services(runtime) as services:
             await asyncio.gather(*(services.broker.clock() for _ in range(8)))
             return _threads(ADAPTER_THREADS)

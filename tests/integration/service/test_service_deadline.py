@@ -21,7 +21,7 @@ from plan_executor.engine.config import ExecutionSettings
 
 SYMBOL = "GOOGL"
 MARGIN_S = 1.0
-BUDGET_S = 1.5
+BUDGET_S = 6.0
 """What is left for the execution itself after the margin and the cleanup budget."""
 
 
