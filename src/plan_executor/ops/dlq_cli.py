@@ -12,7 +12,6 @@ the queue could not be read.
 """
 
 import argparse
-import os
 import sys
 from typing import Any, Final
 
@@ -54,16 +53,16 @@ def _say(line: str) -> None:
 
 
 def _queue_url(args: argparse.Namespace) -> str:
-    if args.queue_url:
-        return str(args.queue_url)
-    if args.stack:
-        from plan_executor.ops import stack_outputs  # noqa: PLC0415
+    from plan_executor.ops import stack_outputs  # noqa: PLC0415
 
-        return stack_outputs.output(args.stack, QUEUE_OUTPUT)
-    from_env = os.environ.get("FAILURE_QUEUE_URL")
-    if not from_env:
-        raise LookupError("no queue: give --queue-url or --stack (or set FAILURE_QUEUE_URL)")
-    return from_env
+    return stack_outputs.resolve(
+        args.queue_url,
+        args.stack,
+        key=QUEUE_OUTPUT,
+        env="FAILURE_QUEUE_URL",
+        flag="--queue-url",
+        what="queue",
+    )
 
 
 def _list(sqs: Any, queue_url: str, limit: int) -> int:

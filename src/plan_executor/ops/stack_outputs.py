@@ -27,3 +27,18 @@ def parameters(stack: str) -> dict[str, str]:
         item["ParameterKey"]: str(item.get("ParameterValue", ""))
         for item in _stack(stack).get("Parameters", [])
     }
+
+
+def resolve(
+    given: str | None, stack: str | None, *, key: str, env: str, flag: str, what: str
+) -> str:
+    """The value `flag` gave, else the stack's output `key`, else the variable `env`; a
+    LookupError naming all three when none is there."""
+    if given:
+        return given
+    if stack:
+        return output(stack, key)
+    from_env = os.environ.get(env)
+    if not from_env:
+        raise LookupError(f"no {what}: give {flag} or --stack (or set {env})")
+    return from_env

@@ -58,18 +58,16 @@ def _say(line: str) -> None:
 
 
 def _parameter_name(args: argparse.Namespace) -> str:
-    if args.parameter:
-        return str(args.parameter)
-    if args.stack:
-        from plan_executor.ops import stack_outputs  # noqa: PLC0415
+    from plan_executor.ops import stack_outputs  # noqa: PLC0415
 
-        return stack_outputs.output(args.stack, PARAMETER_OUTPUT)
-    from_env = os.environ.get("KILL_SWITCH_PARAMETER")
-    if not from_env:
-        raise LookupError(
-            "no parameter: give --parameter or --stack (or set KILL_SWITCH_PARAMETER)"
-        )
-    return from_env
+    return stack_outputs.resolve(
+        args.parameter,
+        args.stack,
+        key=PARAMETER_OUTPUT,
+        env="KILL_SWITCH_PARAMETER",
+        flag="--parameter",
+        what="parameter",
+    )
 
 
 def _show(ssm: Any, name: str) -> int:

@@ -6,13 +6,13 @@ nothing but the ExecutionResult is published."""
 from __future__ import annotations
 
 import json
-import uuid
 from types import ModuleType
 from typing import Any
 
 import pytest
 from service_support import SimThread, current_event, invoke
 from tests.support.aws_stack import AwsStack
+from tests.support.eventbridge_routes import queue_behind_rules
 
 # alchemiser-quant template.yaml (7f11097f9), NotificationsFunction's EventBridgeRule events.
 NOTIFICATION_PATTERNS = {
@@ -23,18 +23,9 @@ NOTIFICATION_PATTERNS = {
 
 def _notifications_queue(stack: AwsStack) -> str:
     """A queue behind both of alchemiser's notification rules, on the results bus."""
-    events, sqs = stack.client("events"), stack.client("sqs")
-    suffix = uuid.uuid4().hex[:8]
-    url = sqs.create_queue(QueueName=f"notifications-{suffix}")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    for name, pattern in NOTIFICATION_PATTERNS.items():
-        rule = f"{name}-{suffix}"
-        events.put_rule(Name=rule, EventBusName=stack.event_bus, EventPattern=json.dumps(pattern))
-        events.put_targets(
-            Rule=rule, EventBusName=stack.event_bus, Targets=[{"Id": "q", "Arn": arn}]
-        )
+    url, _ = queue_behind_rules(
+        stack.client("events"), stack.client("sqs"), stack.event_bus, NOTIFICATION_PATTERNS
+    )
     return url
 
 

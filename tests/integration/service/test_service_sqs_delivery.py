@@ -9,7 +9,6 @@ event source mapping passes (`Records[].body`, `messageId`, `eventSource: aws:sq
 from __future__ import annotations
 
 import json
-import uuid
 from types import ModuleType
 from typing import Any
 
@@ -17,6 +16,7 @@ import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from service_support import LambdaContextStub, SimThread, current_event, invoke
 from tests.support.aws_stack import DEFAULT_REGION, AwsStack
+from tests.support.eventbridge_routes import queue_behind_rules
 
 PRODUCER_EVENT = "alchemiser-rebalance-planned.json"
 
@@ -25,18 +25,9 @@ def _queued_batch(stack: AwsStack, *events: dict[str, Any]) -> dict[str, Any]:
     """Put `events` on the bus; a rule like the template's routes them to a queue; the batch
     Lambda would receive from it."""
     events_client, sqs = stack.client("events"), stack.client("sqs")
-    suffix = uuid.uuid4().hex[:8]
-    queue_url = sqs.create_queue(QueueName=f"plan-queue-{suffix}")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
-        "Attributes"
-    ]["QueueArn"]
-    rule = f"plans-{suffix}"
     pattern = {"source": ["alchemiser.portfolio"], "detail-type": ["RebalancePlanned"]}
-    events_client.put_rule(
-        Name=rule, EventBusName=stack.event_bus, EventPattern=json.dumps(pattern)
-    )
-    events_client.put_targets(
-        Rule=rule, EventBusName=stack.event_bus, Targets=[{"Id": "q", "Arn": queue_arn}]
+    queue_url, queue_arn = queue_behind_rules(
+        events_client, sqs, stack.event_bus, {"plans": pattern}
     )
     entries = [
         {
