@@ -288,10 +288,21 @@ class Engine:
         self._open[order.id] = order
         self._publish(trade_update(birth.update, order, at, None))
         ack_at = at + self.ack_latency
+        # Outside the session an order is taken ("accepted") and queued, not filled. Alpaca,
+        # "Orders Submitted Outside of Eligible Trading Hours": "Orders submitted outside of
+        # Regular Trading Hours (9:30am - 4:00pm ET) that are not eligible to be executed
+        # during extended hours will be queued and eligible for execution at the time of the
+        # next market open" (https://docs.alpaca.markets/orders/, now under
+        # https://docs.alpaca.markets/docs/orders-at-alpaca). Only DAY limits marked
+        # extended_hours are eligible, so a market DAY order sent after the close waits.
         if not self.calendar.is_open(ack_at):
             ack_at = self.calendar.next_open(ack_at)  # routed when the session opens
         self._schedule(ack_at, Due.ACK, order)
         if order.time_in_force == "day":
+            # Alpaca, Time in Force, day: "eligible for execution only on the day it is live",
+            # cancelled automatically at the end of market hours
+            # (https://alpaca.markets/docs/trading/orders/#time-in-force); modelled as expiring
+            # at the session's close.
             order.expires_at = self.calendar.close_for(ack_at)
             self._schedule(order.expires_at, Due.EXPIRE, order)
         return order

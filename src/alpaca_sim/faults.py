@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import fnmatch
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Literal, Protocol
 
@@ -50,6 +50,8 @@ class HttpFault:
     hang: bool = False
     remaining: int | None = 1
     body: object = None
+    used: CountWatch = field(default_factory=CountWatch, compare=False, repr=False)
+    """How many requests this rule has answered (tests wait on it: `FaultInjector.wait_used`)."""
 
     def matches(self, method: str, path: str) -> bool:
         method_ok = self.method == "*" or self.method.upper() == method.upper()
@@ -127,6 +129,7 @@ class FaultInjector:
         """The first rule matching this request, consuming one of its uses."""
         for rule in self._rules:
             if rule.matches(method, path):
+                rule.used.add(1)
                 if rule.remaining is not None:
                     rule.remaining -= 1
                     if rule.remaining <= 0:
@@ -152,6 +155,10 @@ class FaultInjector:
         with self._holding():
             await event.wait()
         return not self._closing
+
+    async def wait_used(self, rule: HttpFault, count: int) -> None:
+        """Wait until `rule` has answered `count` requests (bound it with a timeout)."""
+        await rule.used.wait_at_least(count)
 
     @property
     def held_now(self) -> int:

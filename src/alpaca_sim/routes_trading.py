@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from alpaca_sim.asset_listing import AssetQuery
 from alpaca_sim.context import CLIENT_ORDER_ID, SIM_CONTEXT
 from alpaca_sim.httpio import (
     HttpError,
@@ -38,6 +39,7 @@ def add_trading_routes(app: web.Application) -> None:
     router.add_patch(ORDER, replace_order)
     router.add_delete(ORDER, cancel_order)
     router.add_get("/v2/clock", get_clock)
+    router.add_get("/v2/assets", list_assets)
     router.add_get("/v2/assets/{symbol}", get_asset)
     router.add_get("/v2/stocks/quotes/latest", latest_quotes)
 
@@ -124,6 +126,18 @@ async def get_clock(request: web.Request) -> web.Response:
 
 async def get_asset(request: web.Request) -> web.Response:
     return json_response(_venue(request).get_asset(request.match_info["symbol"]))
+
+
+async def list_assets(request: web.Request) -> web.Response:
+    """Alpaca's Get Assets (https://docs.alpaca.markets/reference/assets): see asset_listing."""
+    query = request.query
+    asset_query = AssetQuery(
+        status=optional(query, "status"),
+        asset_class=optional(query, "asset_class"),
+        exchange=optional(query, "exchange"),
+        attributes=frozenset(parse_symbols(query.get("attributes")) or ()),
+    )
+    return json_response(_venue(request).list_assets(asset_query))
 
 
 async def latest_quotes(request: web.Request) -> web.Response:

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
 
+from alpaca_sim.asset_listing import AssetQuery, list_assets
 from alpaca_sim.clock import SimClock
 from alpaca_sim.decimals import Dollars
 from alpaca_sim.engine import ArmedFault, Engine, TradeUpdate
@@ -214,6 +215,10 @@ class Venue:
             if asset is None:
                 raise not_found("asset not found")
             return asset_wire(asset)
+
+    def list_assets(self, query: AssetQuery) -> list[Json]:
+        with self._op() as engine:
+            return list_assets(engine.scenario.assets.values(), query)
 
     def latest_quotes(self, symbols: list[str], feed: str | None = None) -> Json:
         with self._op() as engine:

@@ -19,3 +19,8 @@ class CountWatch:
         """Return once the count equals `value`; callers bound the wait with a timeout."""
         while self.value != value:
             await self._changed.wait()
+
+    async def wait_at_least(self, value: int) -> None:
+        """Return once the count is `value` or more; callers bound the wait with a timeout."""
+        while self.value < value:
+            await self._changed.wait()

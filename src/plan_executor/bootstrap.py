@@ -24,6 +24,7 @@ from plan_executor.adapters.aws_config import AwsConfig
 from plan_executor.adapters.aws_retry import Retrier, RetryPolicy
 from plan_executor.adapters.eventbridge_publisher import EventBridgeConfig, EventBridgePublisher
 from plan_executor.adapters.failure_sink import SqsFailureSink, SqsFailureSinkConfig
+from plan_executor.adapters.inflight_markers import InflightMarkers
 from plan_executor.adapters.kill_switch import SsmKillSwitch
 from plan_executor.adapters.s3_ledger import S3LedgerConfig, S3LedgerStore
 from plan_executor.adapters.secrets import (
@@ -76,6 +77,8 @@ class Runtime:
     """One plan per upstream workflow (correlation id), see adapters/workflow_claims.py."""
     kill_switch: SsmKillSwitch
     """Read at every invocation (cached briefly), see adapters/kill_switch.py."""
+    inflight: InflightMarkers
+    """Plans whose execution has not reported yet, see adapters/inflight_markers.py."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +118,11 @@ def build_runtime(environ: Mapping[str, str]) -> Runtime:
             table_client,
             settings.idempotency_table,
             timedelta(hours=settings.workflow_claim_hours),
+        ),
+        inflight=InflightMarkers(
+            table_client,
+            settings.idempotency_table,
+            timedelta(days=settings.idempotency_expiry_days),
         ),
         kill_switch=SsmKillSwitch(
             settings.kill_switch_parameter, aws, max_age_s=settings.kill_switch_cache_seconds

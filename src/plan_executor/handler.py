@@ -32,7 +32,13 @@ from plan_executor.invocation import (
     reject_invalid,
     reject_reused_plan_id,
 )
-from plan_executor.observability import log_progress, record_result, structure_service_logs
+from plan_executor.observability import (
+    log_progress,
+    record_result,
+    record_sweep,
+    structure_service_logs,
+)
+from plan_executor.sweeper import is_sweep, sweep
 
 logger = Logger()
 metrics = Metrics()
@@ -70,6 +76,22 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     return _handle_plan(event, context)
 
 
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def sweep_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """The sweep schedule's entry (its own function, template.yaml `SweeperFunction`): clean
+    up after plan executions that died without reporting (plan_executor.sweeper)."""
+    if not is_sweep(event):
+        raise ValueError("the sweeper takes only its schedule's event")
+    runtime, runner = _runtime()
+    report = sweep(runtime, runner, context)
+    record_sweep(metrics, recovered=len(report.recovered), failed=len(report.failed))
+    for result in report.results:
+        _finish(ExecutionResult.model_validate(result), duplicate=False)
+    return report.as_dict()
+
+
 def _handle_plan_message(record: SQSRecord, lambda_context: LambdaContext) -> dict[str, Any]:
     try:
         event = decode_event_object(record.body)
@@ -91,7 +113,7 @@ def _handle_plan(event: dict[str, Any], context: LambdaContext) -> dict[str, Any
     logger.append_keys(plan_id=plan.plan_id, causation_id=parsed.id)
     tracer.put_annotation(key="plan_id", value=plan.plan_id)
     try:
-        stored, duplicate = runner.run(parsed, context)
+        stored, duplicate = runner.run(parsed, context, event)
     except IdempotencyValidationError as error:
         return _finish(reject_reused_plan_id(runtime, parsed, error), duplicate=False)
     except IdempotencyAlreadyInProgressError:

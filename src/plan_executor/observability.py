@@ -50,6 +50,12 @@ def structure_service_logs(logger: Logger) -> None:
     copy_config_to_registered_loggers(source_logger=logger, include={SERVICE_LOGGER})
 
 
+def record_sweep(metrics: Metrics, *, recovered: int, failed: int) -> None:
+    """A sweep's work: plans cleaned up after a dead execution, and cleanups that failed."""
+    metrics.add_metric(name="PlansRecovered", unit=MetricUnit.Count, value=recovered)
+    metrics.add_metric(name="RecoveriesFailed", unit=MetricUnit.Count, value=failed)
+
+
 def record_result(metrics: Metrics, result: ExecutionResult, *, duplicate: bool) -> None:
     """One plan's metrics; a duplicate served from the idempotency table counts only as that."""
     if duplicate:

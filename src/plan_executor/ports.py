@@ -146,7 +146,11 @@ class Broker(Protocol):
 
     async def positions(self) -> Mapping[str, Position]: ...
 
-    async def assets(self, symbols: Sequence[str]) -> Mapping[str, AssetInfo]: ...
+    async def assets(self, symbols: Sequence[str]) -> Mapping[str, AssetInfo]:
+        """The symbols' flags as the broker lists them now, in ONE request whatever their
+        number, never from a cache: a symbol not listed as an active asset reads as neither
+        tradable nor active (or is left out; the guard rails refuse both)."""
+        ...
 
     async def latest_quotes(self, symbols: Sequence[str]) -> Mapping[str, Quote]: ...
 
@@ -259,6 +263,13 @@ class LedgerStore(Protocol):
         """Write `result.json` (the result with `ledger` set to where it was written) and
         `orders.jsonl` for `result.attempt`; never overwrite another attempt's objects. Storage
         failures are returned, not raised; the full ledger then goes to the failure sink."""
+        ...
+
+    async def stored_result(
+        self, plan_id: str, started_at: datetime, attempt: str
+    ) -> ExecutionResult | None:
+        """The `result.json` an attempt wrote (with its `ledger` set), None if it wrote none;
+        raises when the store cannot answer."""
         ...
 
 

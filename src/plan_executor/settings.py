@@ -83,6 +83,8 @@ class ServiceSettings(BaseModel):
     result_source: str = "plan-executor"
     max_plan_age_seconds: PositiveSeconds = 300.0
     deadline_margin_seconds: PositiveSeconds = 30.0
+    cleanup_budget_seconds: PositiveSeconds = 20.0
+    """After the deadline: cancelling, confirming and re-reading this plan's open orders."""
     max_order_notional: Decimal = Field(default=Decimal(25_000), gt=0)
     max_plan_notional: Decimal = Field(default=Decimal(250_000), gt=0)
     max_equity_fraction: Decimal = Field(default=Decimal(1), gt=0, le=1)
@@ -103,6 +105,7 @@ class ServiceSettings(BaseModel):
         base = ExecutionSettings(
             allow_live=self.allow_live_trading,
             max_plan_age=timedelta(seconds=self.max_plan_age_seconds),
+            cleanup_budget=timedelta(seconds=self.cleanup_budget_seconds),
             max_order_notional=dollars(self.max_order_notional),
             max_plan_notional=dollars(self.max_plan_notional),
             max_equity_fraction=self.max_equity_fraction,

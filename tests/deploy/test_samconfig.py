@@ -74,8 +74,9 @@ def test_local_environment_sets_exactly_the_declared_variables(
 ) -> None:
     # SAM passes only declared variables, and a declared one left out here would arrive empty.
     local = json.loads(LOCAL_ENV_PATH.read_text(encoding="utf-8"))
-    assert set(local) == {"ExecutorFunction"}
+    assert set(local) == {"ExecutorFunction", "SweeperFunction"}
     assert set(local["ExecutorFunction"]) == set(environment)
+    assert local["SweeperFunction"] == local["ExecutorFunction"], "one environment, two entries"
     assert all(isinstance(value, str) for value in local["ExecutorFunction"].values())
 
 

@@ -112,8 +112,11 @@ def test_aws_alarms_watch_this_stacks_function_and_queue(template: Template) -> 
             {"Name": "QueueName", "Value": {"Fn::GetAtt": ["DeadLetterQueue", "QueueName"]}}
         ],
     }
+    sweeper = [{"Name": "FunctionName", "Value": {"Ref": "SweeperFunction"}}]
     for name, alarm in _alarms(template).items():
-        if alarm["Namespace"] in expected_dimensions:
+        if name.startswith("Sweeper"):
+            assert alarm["Dimensions"] == sweeper, name
+        elif alarm["Namespace"] in expected_dimensions:
             assert alarm["Dimensions"] == expected_dimensions[alarm["Namespace"]], name
 
 

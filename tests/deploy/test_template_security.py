@@ -18,6 +18,8 @@ EXPECTED_ACTIONS = {
     "dynamodb:DeleteItem": {"Fn::GetAtt": ["IdempotencyTable", "Arn"]},
     "dynamodb:GetItem": {"Fn::GetAtt": ["IdempotencyTable", "Arn"]},
     "dynamodb:PutItem": {"Fn::GetAtt": ["IdempotencyTable", "Arn"]},
+    # The sweep's search for in-flight markers (plan_executor.sweeper).
+    "dynamodb:Scan": {"Fn::GetAtt": ["IdempotencyTable", "Arn"]},
     "dynamodb:UpdateItem": {"Fn::GetAtt": ["IdempotencyTable", "Arn"]},
     "events:PutEvents": {
         "Fn::Sub": "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}"

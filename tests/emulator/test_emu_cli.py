@@ -13,7 +13,8 @@ import aiohttp
 
 from alpaca_sim.cli import main
 
-WAIT_SECONDS = 20.0
+WAIT_SECONDS = 60.0
+"""Hang guard: a cold interpreter start prints the banner in about a second."""
 
 
 async def read_banner(process: asyncio.subprocess.Process) -> dict[str, str]:

@@ -12,7 +12,8 @@ import pytest
 
 from alpaca_sim.server import SimServer
 
-WAIT_SECONDS = 5.0
+WAIT_SECONDS = 30.0
+"""Hang guard: what is awaited happens within milliseconds."""
 
 
 def resting_buy(client_order_id: str | None = None) -> dict[str, object]:

@@ -22,7 +22,8 @@ from alpaca.trading.stream import TradingStream
 
 from alpaca_sim.server import SimServer
 
-WAIT_SECONDS = 5.0
+WAIT_SECONDS = 30.0
+"""Hang guard: what is awaited happens within milliseconds (a stopping stream thread: ~1 s)."""
 
 
 class StreamRecorder:

@@ -11,7 +11,8 @@ import pytest
 
 from alpaca_sim.server import SimServer
 
-RECEIVE_TIMEOUT = 5.0
+RECEIVE_TIMEOUT = 30.0
+"""Hang guard: each awaited message comes within milliseconds."""
 
 
 async def receive(ws: aiohttp.ClientWebSocketResponse) -> dict[str, Any]:

@@ -1,7 +1,7 @@
-"""Crash and retry: the real handler in its own process (plan_executor.local.lambda_child, a
+"""Crash and recovery: the real handler in its own process (plan_executor.local.lambda_child, a
 cold start each time) against moto and a sim in this process, held at a chosen point by a
-server-side fault and killed there (SIGKILL); then the same event delivered again, as Lambda's
-retry would, once the crashed invocation's in-progress record has expired.
+server-side fault and killed there (SIGKILL); then what follows in AWS (Lambda's retries, the
+sweep) as further invocations of their own.
 
 No crash hook exists in the service: every point is reached by what the servers do (a request
 that never gets its answer, or a fill seen at the sim).
@@ -15,7 +15,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -30,18 +29,13 @@ from tests.support.aws_stack import AwsStack
 
 from alpaca_sim.server import SimServer
 from alpaca_sim.venue import TradeUpdate
+from plan_executor.invocation import IDEMPOTENCY_KEY_PREFIX
 from plan_executor.local.function_env import process_basics
 from plan_executor.local.lambda_child import TAG
 
-CRASHING_TIMEOUT_S = 25.0
-"""The crashed invocation's Lambda timeout: what the plan needs (the cleanup budget of 20 s,
-the margin, a second to work) and little more, as Powertools' in-progress lock lasts this long
-and the retry must wait it out."""
-RETRY_TIMEOUT_S = 60.0
 HOLD_TIMEOUT_S = 30.0
 """How long the test waits for the process to reach its crash point (cold start included)."""
 FINISH_TIMEOUT_S = 90.0
-EXPIRY_SLACK_S = 0.05
 CRASH_ENV = {
     "STEP_WAIT_SECONDS": "0.05",
     "DEADLINE_MARGIN_SECONDS": "0.5",
@@ -71,8 +65,10 @@ class FunctionProcess:
         timeout_s: float,
         request_id: str,
         output: Path,
+        handler: str = "lambda_handler",
     ) -> FunctionProcess:
         request = {
+            "handler": handler,
             "event": dict(event),
             "timeout_s": timeout_s,
             "region": env["AWS_REGION"],
@@ -104,6 +100,17 @@ class FunctionProcess:
                 response: dict[str, Any] = line["response"]
                 return response
         raise AssertionError(f"no response: {self.tail()}")
+
+    def outcome(self) -> tuple[dict[str, Any] | None, bool]:
+        """Wait for the invocation: (its response, False), or (None, True) when it was refused
+        by an in-progress lock; any other error is an AssertionError with its output."""
+        self.process.wait(timeout=FINISH_TIMEOUT_S)
+        for line in self.lines():
+            if line.get(TAG) == "response":
+                return line["response"], False
+            if line.get(TAG) == "error" and line["type"] == "IdempotencyAlreadyInProgressError":
+                return None, True
+        raise AssertionError(f"neither a response nor a refusal: {self.tail()}")
 
     def lines(self) -> list[dict[str, Any]]:
         parsed = []
@@ -238,25 +245,15 @@ def _held(sim: SimThread, timeout_s: float) -> bool:
 # --- after the crash -------------------------------------------------------------------------
 
 
-def wait_for_lock_expiry(stack: AwsStack) -> dict[str, Any]:
-    """The plan's idempotency record once its in-progress lock has expired (waited for exactly
-    as long as the record itself says)."""
-    [item] = idempotency_records(stack)
-    assert item["status"]["S"] == "INPROGRESS", item
-    expiry_ms = int(item["in_progress_expiration"]["N"])
-    left_s = expiry_ms / 1000 - time.time()
-    if left_s > 0:
-        time.sleep(left_s + EXPIRY_SLACK_S)
-    return {"status": item["status"]["S"], "in_progress_expiration": expiry_ms}
+def plan_record(stack: AwsStack) -> dict[str, Any]:
+    """The plan's idempotency record (the table also holds in-flight markers and claims)."""
+    [item] = [
+        item
+        for item in idempotency_records(stack)
+        if item["id"]["S"].startswith(IDEMPOTENCY_KEY_PREFIX)
+    ]
+    return {"status": item["status"]["S"], "item": item}
 
 
 def holdings(sim: SimThread) -> dict[str, Decimal]:
     return {symbol: Decimal(qty) for symbol, qty in sim.positions().items()}
-
-
-def latest_mids(sim: SimThread, symbols: list[str]) -> dict[str, Decimal]:
-    quotes = sim.call(lambda server: server.venue.latest_quotes(symbols))["quotes"]
-    return {
-        symbol: (Decimal(str(quote["bp"])) + Decimal(str(quote["ap"]))) / 2
-        for symbol, quote in quotes.items()
-    }

@@ -189,7 +189,7 @@ BROKER_CALLS: tuple[BrokerCall, ...] = (
     ),
     BrokerCall("clock", "GET", "/v2/clock", ("guards",), down_for_good={"guards": Expect.REJECTED}),
     BrokerCall(
-        "assets", "GET", "/v2/assets/*", ("guards",), down_for_good={"guards": Expect.REJECTED}
+        "assets", "GET", "/v2/assets", ("guards",), down_for_good={"guards": Expect.REJECTED}
     ),
 )
 

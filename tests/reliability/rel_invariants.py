@@ -3,7 +3,9 @@ broker (alpaca_sim) and AWS (moto) hold, never against the service's word alone:
 
 - no client_order_id sent again once the broker had placed it;
 - never more filled than planned per item (a full exit: exactly the held quantity at most);
-- no order left open at the broker;
+- no order of the plan open at the broker once recovery's bound has passed (at the end of a
+  cell; after a crash, once the sweep or a refused redelivery has cleaned up: docs/design.md
+  5.1);
 - exactly one result event per completed execution (the same event twice only where a lost
   PutEvents answer was resent, and then with one event_id);
 - a ledger for every attempt that reported (S3 objects or the DLQ copy), and the last one

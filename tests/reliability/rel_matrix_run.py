@@ -39,6 +39,7 @@ from tests.support.aws_stack import AwsStack
 
 from alpaca_sim.server import SimServer
 from plan_executor.adapters.failure_sink import DeadLetteredLedger
+from plan_executor.invocation import IDEMPOTENCY_KEY_PREFIX
 
 STEP_WAIT_S = "0.01"
 """Each smart-order step rests this long: the walk stays real but short."""
@@ -166,7 +167,12 @@ def _redeliveries(
 
 
 def _plan_record(stack: AwsStack) -> dict[str, Any] | None:
-    records = idempotency_records(stack)
+    """The plan's idempotency record (the table also holds its in-flight marker)."""
+    records = [
+        item
+        for item in idempotency_records(stack)
+        if item["id"]["S"].startswith(IDEMPOTENCY_KEY_PREFIX)
+    ]
     assert len(records) <= 1, records
     if not records:
         return None

@@ -21,6 +21,7 @@ from alpaca.trading.client import TradingClient
 from alpaca.trading.enums import QueryOrderStatus
 from alpaca.trading.requests import GetOrdersRequest
 
+from plan_executor.adapters.alpaca_assets import ACTIVE_US_EQUITIES, assets_from_listing
 from plan_executor.adapters.alpaca_config import AlpacaConfig
 from plan_executor.adapters.alpaca_errors import (
     Operation,
@@ -35,11 +36,9 @@ from plan_executor.adapters.alpaca_threads import ADAPTER_THREADS, BlockingRunne
 from plan_executor.adapters.alpaca_wire import (
     MalformedResponseError,
     account_from_wire,
-    asset_from_wire,
     clock_from_wire,
     position_from_wire,
     quote_from_wire,
-    unknown_asset,
     wire_object,
 )
 from plan_executor.domain.quotes import Quote
@@ -122,15 +121,13 @@ class AlpacaBroker:
         return {position.symbol: position for position in positions}
 
     async def assets(self, symbols: Sequence[str]) -> Mapping[str, AssetInfo]:
-        found = await asyncio.gather(*(self._asset(symbol) for symbol in symbols))
-        return dict(zip(symbols, found, strict=True))
-
-    async def _asset(self, symbol: str) -> AssetInfo:
-        try:
-            raw = await self._read_object(lambda: self._trading.get_asset(symbol))
-        except OrderNotFound:
-            return unknown_asset(symbol)
-        return asset_from_wire(raw)
+        """One request whatever the number of symbols (`alpaca_assets`)."""
+        if not symbols:
+            return {}
+        raw = await self._with_retries(
+            functools.partial(self._trading.get_all_assets, ACTIVE_US_EQUITIES), Operation.READ
+        )
+        return assets_from_listing(raw, symbols)
 
     async def latest_quotes(self, symbols: Sequence[str]) -> Mapping[str, Quote]:
         if not symbols:

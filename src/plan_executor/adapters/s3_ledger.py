@@ -12,7 +12,7 @@ import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any, Final
 
 import aioboto3
@@ -98,6 +98,25 @@ class S3LedgerStore:
         if error is not None:
             return await self._dead_letter(result, lines, keys, error)
         return LedgerWriteOutcome(ref=ref)
+
+    async def stored_result(
+        self, plan_id: str, started_at: datetime, attempt: str
+    ) -> ExecutionResult | None:
+        keys = ledger_keys(plan_id, started_at.astimezone(UTC).date(), attempt)
+
+        async def get() -> bytes | None:
+            async with self._session.client("s3", **self._aws.client_kwargs()) as s3:
+                try:
+                    answer = await s3.get_object(Bucket=self._config.bucket, Key=keys.result)
+                except Exception as exc:
+                    if error_code(exc) in {"NoSuchKey", "404"}:
+                        return None
+                    raise
+                body: bytes = await answer["Body"].read()
+                return body
+
+        body = await self._retrier.run(get, what=f"s3 get {keys.result}")
+        return None if body is None else ExecutionResult.model_validate_json(body)
 
     async def _put_all(self, objects: Sequence[_LedgerObject]) -> str | None:
         """None when every object is in place, else what went wrong."""

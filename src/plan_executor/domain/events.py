@@ -1,6 +1,8 @@
 """The `RebalancePlanned` EventBridge event and the one way in: parse, or refuse with reasons."""
 
 import json
+import re
+import secrets
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -103,6 +105,22 @@ def decode_event_json(text: str | bytes) -> object:
         # ArithmeticError: decimal.InvalidOperation, for an exponent beyond Decimal's range
         message = echo(str(error))
         raise PlanValidationError([Violation("event", "json_syntax", message)]) from None
+
+
+def encode_event_json(event: Mapping[str, object]) -> str:
+    """The event as JSON that `decode_event_json` reads back to the same values: a Decimal is
+    written as the exact number it is (json would refuse it; str() would make it a string)."""
+    marker = f"__decimal_{secrets.token_hex(8)}__:"
+
+    def number_text(value: object) -> str:
+        if isinstance(value, Decimal) and value.is_finite():
+            text = str(value)
+            integral = not any(mark in text for mark in ".eE")  # "7" would read back an int
+            return marker + (f"{text}E0" if integral else text)
+        raise TypeError(f"{type(value).__name__} is not a JSON value")
+
+    text = json.dumps(event, default=number_text, separators=(",", ":"))
+    return re.sub(f'"{marker}([^"]*)"', r"\1", text)
 
 
 def decode_event_object(text: str | bytes) -> Mapping[str, object]:

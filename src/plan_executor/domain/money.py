@@ -5,7 +5,7 @@ distinct types to mypy: a function that takes `Shares` refuses `Dollars`. Incide
 predecessor (dollars sent as a share count) is a type error here.
 """
 
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Context, Decimal
 from typing import NewType
 
 Dollars = NewType("Dollars", Decimal)
@@ -24,6 +24,13 @@ ZERO = Decimal(0)
 CENT = Decimal("0.01")
 MAX_QTY_DECIMALS = 9
 QTY_QUANTUM = Decimal(1).scaleb(-MAX_QTY_DECIMALS)
+REPORT_ROUNDING = ROUND_HALF_EVEN
+"""How a reported amount is rounded: to the nearest, ties to even. A report states what
+happened, so the nearest value is the truest; ties to even add no bias to a column of them.
+Amounts that decide what is sent are rounded toward zero instead, before they act."""
+REPORT_CONTEXT = Context(prec=100, rounding=REPORT_ROUNDING)
+"""Wide enough that rounding any recorded value (up to 30 integer digits) cannot overflow the
+default 28 digits."""
 
 
 def dollars(value: Decimal | int | str) -> Dollars:
@@ -48,3 +55,9 @@ def shares_for(amount: Dollars, at: Price) -> Shares:
     if at <= 0:
         raise ValueError(f"price must be positive, got {at}")
     return Shares((amount / at).quantize(QTY_QUANTUM, rounding=ROUND_DOWN))
+
+
+def to_cents(amount: Decimal) -> Dollars:
+    """`amount` in whole cents as a report gives it (`REPORT_ROUNDING`); never `-0.00`."""
+    rounded = amount.quantize(CENT, context=REPORT_CONTEXT)
+    return Dollars(rounded.copy_abs() if rounded == 0 else rounded)

@@ -2,13 +2,30 @@
 
 Every Decimal serialises to JSON as a fixed-point string, so no float ever appears downstream,
 and a result read back from its JSON equals the original digit for digit.
+
+Money is rounded for people: dollars to whole cents, per-share fill and limit prices to the
+broker's tick (Alpaca: $0.01 at or above $1, $0.0001 below), both to the nearest with ties to
+even (`money.REPORT_ROUNDING`). The types below round whatever builds a result, and the schema
+states it. Exact fills are the ledger's (`domain/ledger.py`); slippage and the shortfall are
+computed from them, not from the rounded average. Summary totals are sums of the rounded items,
+so the items add up to them exactly. Quotes are as the broker sent them.
 """
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    WithJsonSchema,
+    model_validator,
+)
 
 from plan_executor.domain.enums import (
     Action,
@@ -21,8 +38,9 @@ from plan_executor.domain.enums import (
 )
 from plan_executor.domain.identifiers import MAX_PRODUCER_PLAN_ID_CHARS, StrategyId, Symbol, TraceId
 from plan_executor.domain.ledger_keys import AttemptToken
-from plan_executor.domain.money import ZERO, Bps, Dollars, Price, Shares
+from plan_executor.domain.money import REPORT_CONTEXT, ZERO, Bps, Dollars, Price, Shares, to_cents
 from plan_executor.domain.plan import AllocationComparison
+from plan_executor.domain.pricing import ONE_DOLLAR, PENNY, SUB_PENNY, tick_size
 from plan_executor.domain.wire_values import (
     RECORD_LIMITS,
     DecimalField,
@@ -35,10 +53,39 @@ MAX_REASON_CHARS = 1000
 
 OUTPUT_MODEL_CONFIG = ConfigDict(frozen=True, extra="forbid")
 
-Notional = Annotated[Dollars, DecimalField(ge=ZERO, limits=RECORD_LIMITS)]
+CENTS_PATTERN = r"^[0-9]+\.[0-9]{2}$"
+TICK_PRICE_PATTERN = r"^([1-9][0-9]*\.[0-9]{2}|0\.[0-9]{4})$"
+"""Two decimals at or above $1, four below: Alpaca's tick grid."""
+
+
+def to_tick(price: Decimal) -> Price:
+    """A positive per-share price on the broker's tick grid, as a report gives it
+    (`money.REPORT_ROUNDING`); a price that reaches $1 is restated in cents, and a positive price
+    never becomes zero (fills are on the grid, so neither happens to their average)."""
+    rounded = price.quantize(tick_size(price), context=REPORT_CONTEXT)
+    if rounded >= ONE_DOLLAR:
+        return Price(rounded.quantize(PENNY, context=REPORT_CONTEXT))
+    return Price(max(rounded, SUB_PENNY))
+
+
 Quantity = Annotated[Shares, DecimalField(ge=ZERO, limits=RECORD_LIMITS)]
 QuotePrice = Annotated[Price, DecimalField(ge=ZERO, limits=RECORD_LIMITS)]
 TradePrice = Annotated[Price, DecimalField(gt=ZERO, limits=RECORD_LIMITS)]
+"""An exact price (the ledger's)."""
+Cents = Annotated[
+    Dollars,
+    DecimalField(ge=ZERO, limits=RECORD_LIMITS),
+    AfterValidator(to_cents),
+    WithJsonSchema({"type": "string", "pattern": CENTS_PATTERN}, mode="serialization"),
+]
+"""Dollars in whole cents, rounded to the nearest, ties to even."""
+TickPrice = Annotated[
+    Price,
+    DecimalField(gt=ZERO, limits=RECORD_LIMITS),
+    AfterValidator(to_tick),
+    WithJsonSchema({"type": "string", "pattern": TICK_PRICE_PATTERN}, mode="serialization"),
+]
+"""A per-share price on the broker's tick grid, rounded to the nearest, ties to even."""
 SlippageBps = Annotated[Bps, DecimalField(limits=RECORD_LIMITS)]
 Reason = Annotated[str, StringConstraints(max_length=MAX_REASON_CHARS)]
 ClientOrderId = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[!-~]+$")]
@@ -51,7 +98,8 @@ ObjectKey = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
 
 
 class ArrivalQuote(BaseModel):
-    """The quote an item's execution started from: the benchmark for slippage."""
+    """The quote an item's execution started from: the benchmark for slippage. Bid and ask
+    are as the broker sent them; the mid is exactly their half-sum."""
 
     model_config = OUTPUT_MODEL_CONFIG
 
@@ -71,12 +119,15 @@ class ChildOrderRecord(BaseModel):
     order_type: OrderType = Field(description="limit or market.")
     side: Side = Field(description="buy or sell.")
     qty: Quantity = Field(description="Shares asked for by this child.")
-    limit_price: TradePrice | None = Field(description="None for market orders.")
+    limit_price: TickPrice | None = Field(description="None for market orders.")
     submitted_at: UtcTimestamp | None = Field(description="When it was sent; None if never.")
     terminal_at: UtcTimestamp | None = Field(description="When it filled/canceled/expired/...")
     status: ChildOrderStatus = Field(description="Last known broker status.")
     filled_qty: Quantity = Field(description="Shares filled, as the broker reports.")
-    avg_fill_price: TradePrice | None = Field(description="The broker's; never an estimate.")
+    avg_fill_price: TickPrice | None = Field(
+        description="The broker's average, rounded to its tick ($0.01 at or above $1, $0.0001 "
+        "below; nearest, ties to even); never an estimate. The exact one is in the ledger."
+    )
 
 
 class OrderResult(BaseModel):
@@ -86,18 +137,30 @@ class OrderResult(BaseModel):
 
     symbol: Symbol = Field(description="The plan item's symbol.")
     action: Action = Field(description="The plan item's action.")
-    planned_notional: Notional = Field(description="|trade_amount| of the plan item.")
-    filled_qty: Quantity = Field(description="Shares filled over all child orders.")
-    avg_fill_price: TradePrice | None = Field(description="Quantity-weighted broker average.")
-    filled_notional: Notional = Field(description="Dollars filled over all child orders.")
+    planned_notional: Cents = Field(description="|trade_amount| of the plan item, in cents.")
+    filled_qty: Quantity = Field(description="Shares filled over all child orders (exact).")
+    avg_fill_price: TickPrice | None = Field(
+        description="Quantity-weighted broker average, rounded to the broker's tick ($0.01 at "
+        "or above $1, $0.0001 below; nearest, ties to even). The exact fills are in the ledger."
+    )
+    filled_notional: Cents = Field(
+        description="Dollars filled over all child orders: the exact sum of the fills rounded "
+        "to whole cents (nearest, ties to even), not filled_qty times the rounded average."
+    )
     status: ItemStatus = Field(description="Outcome of the item.")
     arrival_quote: ArrivalQuote | None = Field(description="None when no usable quote was had.")
     slippage_bps: SlippageBps | None = Field(
-        description="Average fill vs arrival mid, positive = worse for us on both sides."
+        description="Average fill vs arrival mid, positive = worse for us on both sides; from "
+        "the exact fills, to 0.01 bps."
     )
     repegs: NonNegativeInt = Field(description="Times the limit was moved (cancel + resend).")
     market_fallback: StrictBool = Field(description="A market order was sent for the remainder.")
-    reason: Reason | None = Field(description="Why skipped, reduced or failed.")
+    reason: Reason | None = Field(
+        description="How the item ended, about its final state: why it was skipped, reduced, "
+        "capped or failed. A FILLED item carries only what explains its final state "
+        "(capped_at_position, completed by an earlier attempt, an unknown average price), "
+        "never a failure or an earlier step; see docs/design.md 4.1 for the vocabulary."
+    )
     strategy_id: StrategyId | None = Field(description="The plan item's strategy_id.")
     child_orders: tuple[ChildOrderRecord, ...] = Field(description="Every broker order sent.")
 
@@ -113,12 +176,17 @@ class ExecutionSummary(BaseModel):
     failed: NonNegativeInt = Field(description="Items FAILED.")
     skipped: NonNegativeInt = Field(description="Items SKIPPED.")
     canceled: NonNegativeInt = Field(description="Items CANCELED.")
-    planned_sell_notional: Notional = Field(description="Planned dollars to sell.")
-    filled_sell_notional: Notional = Field(description="Dollars sold.")
-    planned_buy_notional: Notional = Field(description="Planned dollars to buy.")
-    filled_buy_notional: Notional = Field(description="Dollars bought.")
+    planned_sell_notional: Cents = Field(description="Sum of the sells' planned_notional.")
+    filled_sell_notional: Cents = Field(
+        description="Dollars sold: the sum of the sells' rounded filled_notional."
+    )
+    planned_buy_notional: Cents = Field(description="Sum of the buys' planned_notional.")
+    filled_buy_notional: Cents = Field(
+        description="Dollars bought: the sum of the buys' rounded filled_notional."
+    )
     implementation_shortfall_bps: SlippageBps | None = Field(
-        description="Notional-weighted slippage vs arrival over filled items."
+        description="Notional-weighted slippage vs arrival over filled items, from the exact "
+        "fills, to 0.01 bps."
     )
     repegs: NonNegativeInt = Field(description="Re-pegs over all items.")
     market_fallbacks: NonNegativeInt = Field(description="Items that fell back to market.")
@@ -139,7 +207,12 @@ as large as the plan and no consumer of the event needs them."""
 
 
 class ExecutionResult(BaseModel):
-    """Detail of the `ExecutionResult` event: one per plan execution attempt."""
+    """Detail of the `ExecutionResult` event: one per plan execution attempt.
+
+    Money is rounded to the nearest, ties to even: dollars to whole cents, per-share fill and
+    limit prices to the broker's tick ($0.01 at or above $1, $0.0001 below). Summary totals
+    are the sums of the rounded items. The ledger's order lines keep the exact fills, and
+    slippage is computed from them."""
 
     model_config = OUTPUT_MODEL_CONFIG
 

@@ -72,7 +72,11 @@ def size_buy(
         return Skip(SkipReason.NOTHING_TO_TRADE, f"buy amount {amount} is not positive")
     if amount < min_notional:
         return _below_minimum(amount, min_notional)
-    return _checked(_quantise(amount / usable, terms), usable, min_notional, full_exit=False)
+    qty = _quantise(amount / usable, terms)
+    if qty <= 0:
+        detail = f"{amount} buys less than {_smallest(terms)} at {usable}"
+        return Skip(SkipReason.ROUNDS_TO_ZERO, detail)
+    return _checked(qty, usable, min_notional, full_exit=False)
 
 
 def size_sell(
@@ -100,6 +104,17 @@ def size_sell(
         return Skip(SkipReason.NOTHING_TO_TRADE, f"sell amount {target} is not positive")
     wanted = min(target / usable, held)
     return _checked(_quantise(wanted, terms), usable, min_notional, full_exit=False)
+
+
+def capped_sell_qty(
+    amount: Dollars, price: Price, sized: Shares, terms: AssetTerms
+) -> Shares | None:
+    """The shares `amount` asks for at `price` when `sized` (what `size_sell` gave at that
+    price) is fewer: the sell was capped at the holding. None when it was not."""
+    if amount <= 0 or price <= 0:
+        return None
+    asked = _quantise(amount / price, terms)
+    return asked if sized < asked else None
 
 
 def remaining_notional(planned: Dollars, filled: Dollars) -> Dollars:
@@ -132,6 +147,10 @@ def _usable_price(price: Price | None, terms: AssetTerms) -> Price | Skip:
     if price is None or not price.is_finite() or price <= 0:
         return Skip(SkipReason.NO_USABLE_PRICE, f"no usable price ({price})")
     return price
+
+
+def _smallest(terms: AssetTerms) -> str:
+    return f"{QTY_QUANTUM:f} of a share" if terms.fractionable else "one whole share"
 
 
 def _checked(qty: Shares, price: Price, min_notional: Dollars, *, full_exit: bool) -> Sized | Skip:

@@ -61,6 +61,14 @@ class ExecutionSettings:
     poll_interval: timedelta = timedelta(seconds=1)
     """REST polling period, used only while the trade stream is down."""
     cancel_confirm_timeout: timedelta = timedelta(seconds=5)
+    cancel_retry_wait: timedelta = timedelta(milliseconds=500)
+    """First pause before a cancel that was not confirmed is asked again; it doubles each time
+    up to `cancel_retry_max_wait`. The retries run as long as the deadline (or, in the cleanup,
+    the cleanup budget) allows: nothing more is sent for the item while its order may fill."""
+    cancel_retry_max_wait: timedelta = timedelta(seconds=4)
+    market_close_check_interval: timedelta = timedelta(seconds=1)
+    """How often the broker's close is checked against the clock while the plan runs (the wait
+    is timed to the close; this bounds how late a clock that jumps is noticed)."""
     price_reread_attempts: int = 3
     """REST reads of an order whose fill arrived without an average price (incident 15)."""
     price_reread_wait: timedelta = timedelta(milliseconds=500)
@@ -88,6 +96,10 @@ class ExecutionSettings:
         _require(self.max_spread_bps > 0, "max_spread_bps must be positive")
         _require(self.quote_batch_window >= timedelta(0), "quote_batch_window must not be negative")
         _require(self.max_repegs_per_step >= 0, "max_repegs_per_step must not be negative")
+        _require(
+            self.cancel_retry_max_wait >= self.cancel_retry_wait,
+            "cancel_retry_max_wait must not be below cancel_retry_wait",
+        )
         for name in ("max_order_notional", "max_plan_notional", "min_notional"):
             _require(getattr(self, name) >= 0, f"{name} must not be negative")
 
@@ -102,6 +114,9 @@ _POSITIVE_DURATIONS = (
     "settle_timeout",
     "poll_interval",
     "cancel_confirm_timeout",
+    "cancel_retry_wait",
+    "cancel_retry_max_wait",
+    "market_close_check_interval",
     "price_reread_wait",
     "peg_check_interval",
     "reconcile_margin",

@@ -6,8 +6,9 @@ checked never lets the plan through.
 
 The local rails (`check_local_rails`) run first: no broker call at all when one refuses.
 Then (`check_broker_rails`) the broker's clock, the account and the assets are read
-concurrently (one round trip, not three) and the rails are judged in the same order as
-before, so the first refusing rail still names the rejection. The executor starts its early
+concurrently (one round trip, not three; three requests whatever the plan's size, the assets
+being one listing: `Broker.assets`) and the rails are judged in the same order as before, so
+the first refusing rail still names the rejection. The executor starts its early
 reads, which send nothing, between the two.
 """
 
@@ -30,10 +31,12 @@ T = TypeVar("T")
 
 @dataclass(frozen=True, slots=True)
 class GuardsPassed:
-    """What the rails read, reused by the execution (equity, asset terms)."""
+    """What the rails read, reused by the execution (equity, asset terms, the close)."""
 
     account: AccountSnapshot
     assets: Mapping[str, AssetInfo]
+    market: MarketClock
+    """The market clock read by the market_open rail: its `next_close` ends the plan."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +87,7 @@ class _GuardRails:
         self._symbols = [item.symbol for item in plan.items if item.action is not Action.HOLD]
         self._reads: _BrokerReads | None = None
         self._account: AccountSnapshot | None = None
+        self._market: MarketClock | None = None
         self._assets: Mapping[str, AssetInfo] | None = None
 
     async def check_local(self) -> GuardRejection | None:
@@ -107,9 +111,9 @@ class _GuardRails:
         )
         if rejection is not None:
             return rejection
-        if self._account is None or self._assets is None:
+        if self._account is None or self._assets is None or self._market is None:
             return GuardRejection("internal", "a rail passed without reading its data")
-        return GuardsPassed(account=self._account, assets=self._assets)
+        return GuardsPassed(account=self._account, assets=self._assets, market=self._market)
 
     async def _trading_mode(self) -> None:
         if self._mode is TradingMode.LIVE and not self._settings.allow_live:
@@ -133,6 +137,7 @@ class _GuardRails:
         market = _result(self._read().clock)
         if not market.is_open:
             raise _Refused(f"the market is closed (next open {market.next_open.isoformat()})")
+        self._market = market
 
     async def _account_usable(self) -> None:
         account = _result(self._read().account)

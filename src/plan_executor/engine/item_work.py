@@ -104,7 +104,10 @@ class BuyWork:
         return None
 
     def start(self, arrival: Quote) -> Skip | None:
-        return None
+        """A Skip when the budget buys nothing even at the bid, the lowest price the walk
+        ever bids (a whole-share asset dearer than the budget): no order could be sent."""
+        sized = size_buy(self.budget, arrival.bid, self.terms, min_notional=self.min_notional)
+        return sized if isinstance(sized, Skip) else None
 
     def next_qty(self, price: Price, children: Sequence[ChildOrder]) -> Sized | Skip:
         spent = spent_notional(children)

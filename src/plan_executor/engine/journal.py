@@ -37,7 +37,12 @@ class ItemRun:
     market_fallback: bool = False
     ending: ItemEnding | None = None
     """None while the item is still being worked."""
-    reason: str | None = None
+    ending_reason: str | None = None
+    """What the first ending was told: how the engine saw the item end."""
+    notes: list[str] = field(default_factory=list)
+    """What happened on the way (a reduced grant, an unfilled market order), in order. These
+    and `ending_reason` are what was told; the result's reason is judged from them and the
+    final state (`engine/reporting.py`), so a step a later fill overtook is never reported."""
     quotes_seen: dict[str, list[Quote]] = field(default_factory=dict)
     """Usable quotes read while each child was the item's latest, for the ledger's chart data."""
 
@@ -54,11 +59,17 @@ class ItemRun:
     def all_ids(self) -> list[str]:
         return [*self.earlier_ids, *self.child_ids]
 
+    @property
+    def reason(self) -> str | None:
+        """Everything told, unjudged: the ending's reason, then the notes."""
+        told = [self.ending_reason] if self.ending_reason else []
+        return "; ".join([*told, *self.notes]) or None
+
     def end(self, ending: ItemEnding, reason: str | None = None) -> None:
         """Record how the item ended; the first ending stands."""
         if self.ending is None:
             self.ending = ending
-            self.reason = reason if reason is not None else self.reason
+            self.ending_reason = reason
 
     def saw_quote(self, quote: Quote) -> None:
         """Keep `quote` against the latest child (none yet: the arrival quote covers it),
@@ -73,8 +84,9 @@ class ItemRun:
         samples.append(quote)
 
     def note(self, reason: str) -> None:
-        """Add to the item's reason without ending it."""
-        self.reason = reason if self.reason is None else f"{self.reason}; {reason}"
+        """Record something that happened to the item without ending it."""
+        if reason not in self.notes:
+            self.notes.append(reason)
 
 
 @dataclass(slots=True)

@@ -24,6 +24,9 @@ class ExecutionRequest:
     """Id of the ExecutionResult event this attempt will publish."""
     attempt: str
     """The attempt token (`domain.ledger_keys.attempt_token`)."""
+    earlier_attempt: bool = False
+    """An earlier attempt of this plan may have sent orders (its in-flight marker is there):
+    if the rails refuse this one, it cleans up after that attempt instead (`recover_plan`)."""
 
 
 @dataclass(frozen=True, slots=True)

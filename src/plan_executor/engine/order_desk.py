@@ -4,16 +4,20 @@ A submission is registered with the tracker before it is sent, and sent as a tas
 cannot cancel (the cleanup waits for its answer instead), so no order can exist at the broker
 without the engine knowing its client_order_id. A cancel is only done when the broker confirms a
 terminal state: a fill may win the race (incident 7), and no replacement is sent before that.
+A cancel the broker did not confirm (an outage) is asked again with a growing pause until it is
+(`cancel_until_confirmed`), so no order is left live behind an item that gave up.
 """
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from plan_executor.domain.child_order import ChildOrder, submitted
 from plan_executor.domain.ledger import CancelReason
 from plan_executor.engine.broker_views import rejected_locally
 from plan_executor.engine.journal import CancellationRecord, ExecutionJournal
+from plan_executor.engine.market_close import MarketClose
 from plan_executor.engine.tracker import OrderTracker, is_terminal
 from plan_executor.ports import (
     Broker,
@@ -28,6 +32,14 @@ from plan_executor.ports import (
 logger = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True, slots=True)
+class CancelRetry:
+    """The pauses between the rounds of a cancel the broker has not confirmed."""
+
+    first_wait: timedelta
+    max_wait: timedelta
+
+
 class OrderDesk:
     def __init__(
         self,
@@ -35,8 +47,10 @@ class OrderDesk:
         tracker: OrderTracker,
         journal: ExecutionJournal,
         clock: Clock,
+        close: MarketClose,
         *,
         cancel_confirm_timeout: timedelta,
+        cancel_retry: CancelRetry,
         price_reread_attempts: int,
         price_reread_wait: timedelta,
     ) -> None:
@@ -44,15 +58,19 @@ class OrderDesk:
         self._tracker = tracker
         self._journal = journal
         self._clock = clock
+        self._close = close
         self._confirm_timeout = cancel_confirm_timeout
+        self._retry = cancel_retry
         self._reread_attempts = price_reread_attempts
         self._reread_wait_s = price_reread_wait.total_seconds()
 
     async def submit(self, request: OrderRequest) -> ChildOrder:
-        """Send one order. Raises `OrderRejected` (recorded as rejected), or whatever else the
-        broker raised once the outcome was looked up and the order is not there (absent: over;
-        lookup failed: unresolved). An order the lookup finds was placed: it is returned, to be
-        worked like any other (left alone, it would rest unwatched)."""
+        """Send one order. Raises `MarketClosed` (nothing sent) once the market has closed,
+        `OrderRejected` (recorded as rejected), or whatever else the broker raised once the
+        outcome was looked up and the order is not there (absent: over; lookup failed:
+        unresolved). An order the lookup finds was placed: it is returned, to be worked like
+        any other (left alone, it would rest unwatched)."""
+        self._close.refuse_if_passed()
         cid = request.client_order_id
         self._tracker.register(
             submitted(
@@ -65,7 +83,7 @@ class OrderDesk:
                 at=self._clock.now(),
             )
         )
-        task = asyncio.create_task(self._broker.submit(request), name=f"submit-{cid}")
+        task = asyncio.create_task(self._broker.submit(request), name=_submit_task_name(cid))
         self._journal.inflight.add(task)
         task.add_done_callback(lambda done: self._submission_answered(cid, done))
         try:
@@ -110,20 +128,59 @@ class OrderDesk:
         return True
 
     async def cancel_and_confirm(self, cid: str, reason: CancelReason) -> ChildOrder:
-        """Cancel `cid` and wait for a terminal state (a fill may win). The order is returned as
-        it stands: still open when the broker never confirmed."""
+        """Cancel `cid` and wait for a terminal state (a fill may win), once. The order is
+        returned as it stands: still open when the broker never confirmed."""
         order = self._tracker.get(cid)
         if order.is_terminal:
             return order
+        self._record(order, reason)
+        return self._confirmed_if_terminal(await self._cancel_once(cid, wait_if_failed=True))
+
+    async def cancel_until_confirmed(self, cid: str, reason: CancelReason) -> ChildOrder:
+        """Cancel `cid` and ask again, after a pause that doubles up to its cap, until the
+        broker confirms a terminal state (a fill may win). Returns only a terminal order: the
+        caller's deadline, or the cleanup's budget, is what ends the retries otherwise."""
+        order = self._tracker.get(cid)
+        if order.is_terminal:
+            return order
+        self._record(order, reason)
+        order = await self._cancel_once(cid, wait_if_failed=False)
+        pause = self._retry.first_wait
+        while order.is_open:
+            logger.warning("cancel of %s not confirmed; asking again in %s", cid, pause)
+            order = await self._tracker.wait_until(cid, is_terminal, pause)
+            if order.is_open:
+                order = await self._cancel_once(cid, wait_if_failed=False)
+            pause = min(pause * 2, self._retry.max_wait)
+        return self._confirmed_if_terminal(order)
+
+    def _record(self, order: ChildOrder, reason: CancelReason) -> None:
+        cid = order.client_order_id
         record = CancellationRecord(cid, order.symbol, order.side, reason, self._clock.now())
         self._journal.cancellations.append(record)
-        if order.broker_id is None:
-            order = await self._refresh_quietly(cid)
-        if order.is_open and order.broker_id is not None:
-            await self._request_cancel(cid, order.broker_id)
-        order = await self.confirm_terminal(cid)
+
+    async def _cancel_once(self, cid: str, *, wait_if_failed: bool) -> ChildOrder:
+        """Ask for the cancel, then confirm it: wait for the news (then read) when the broker
+        took the request, or when `wait_if_failed` (a request that failed may still have
+        arrived); else only read the order (the caller's pause listens for the news)."""
+        order = self._tracker.get(cid)
+        if order.broker_id is None and not self._sending(cid):
+            await self._look_up_after_unknown_outcome(cid)  # never arrived: it is over
+            order = self._tracker.get(cid)
         if order.is_terminal:
-            self._confirmed(cid, order.terminal_at or self._clock.now())
+            return order
+        taken = order.broker_id is not None and await self._request_cancel(cid, order.broker_id)
+        if taken or wait_if_failed:
+            return await self.confirm_terminal(cid)
+        return await self._refresh_quietly(cid)
+
+    def _sending(self, cid: str) -> bool:
+        """Whether the submission of `cid` still awaits the broker's answer."""
+        return any(task.get_name() == _submit_task_name(cid) for task in self._journal.inflight)
+
+    def _confirmed_if_terminal(self, order: ChildOrder) -> ChildOrder:
+        if order.is_terminal:
+            self._confirmed(order.client_order_id, order.terminal_at or self._clock.now())
         return order
 
     def _confirmed(self, cid: str, at: datetime) -> None:
@@ -133,13 +190,16 @@ class OrderDesk:
             if record.client_order_id == cid and record.confirmed_at is None:
                 record.confirmed_at = at
 
-    async def _request_cancel(self, cid: str, broker_id: str) -> None:
+    async def _request_cancel(self, cid: str, broker_id: str) -> bool:
+        """True when the broker took the request (or said the order is past cancelling)."""
         try:
             await self._broker.cancel(broker_id)
         except OrderNotCancelable:
             logger.info("cancel of %s: already terminal at the broker", cid)
         except BrokerError as error:
             logger.warning("cancel of %s failed: %s", cid, error)
+            return False
+        return True
 
     async def confirm_terminal(self, cid: str) -> ChildOrder:
         """Wait for the terminal news; if it does not come in time, ask the broker once."""
@@ -166,3 +226,7 @@ class OrderDesk:
         except BrokerError as error:
             logger.warning("read of %s failed: %s", cid, error)
             return self._tracker.get(cid)
+
+
+def _submit_task_name(cid: str) -> str:
+    return f"submit-{cid}"

@@ -42,7 +42,7 @@ async def run_sells(ctx: PhaseContext, early: EarlyReads | None = None) -> None:
     """Step 5: all sells concurrently (the shared limiter bounds the broker calls), from the
     quotes and positions read early when they were."""
     runs = _workable(ctx, ctx.journal.runs_for(Action.SELL))
-    if not runs:
+    if not runs or _ended_by_close(ctx, runs):
         return
     reads = await early.sell_reads() if early is not None else None
     if reads is None:
@@ -77,7 +77,8 @@ async def run_sell(
 
 async def settle_sells(ctx: PhaseContext) -> None:
     """Step 6: every sell order terminal, as the trade stream reports it (the tracker polls
-    only while the stream is down). An order still open at the timeout is cancelled."""
+    only while the stream is down). An order still open at the timeout is cancelled until the
+    broker confirms it."""
     ids = [cid for run in ctx.journal.runs_for(Action.SELL) for cid in run.child_ids]
     tracker = ctx.tools.tracker
     orders = await tracker.wait_all(ids, is_terminal, ctx.settings.settle_timeout)
@@ -86,7 +87,7 @@ async def settle_sells(ctx: PhaseContext) -> None:
         logger.warning("sells still open after settlement wait: %s", still_open)
         desk = ctx.tools.desk
         await asyncio.gather(
-            *(desk.cancel_and_confirm(cid, CancelReason.WAIT_EXPIRED) for cid in still_open)
+            *(desk.cancel_until_confirmed(cid, CancelReason.WAIT_EXPIRED) for cid in still_open)
         )
 
 
@@ -95,12 +96,14 @@ async def run_buys(ctx: PhaseContext) -> None:
     runs = _workable(ctx, ctx.journal.runs_for(Action.BUY))
     wanted = {run.symbol: _earlier_notional(ctx, run) for run in runs}
     runs = [run for run in runs if wanted[run.symbol] is not None]
-    if not runs:
+    if not runs or _ended_by_close(ctx, runs):
         return
     # The quotes of every candidate are read with the buying power: one round trip, not two.
     account, arrivals = await asyncio.gather(
         read_or_error(ctx.broker.account), ctx.quotes.batch([run.symbol for run in runs])
     )
+    if _ended_by_close(ctx, runs):
+        return
     if isinstance(account, BrokerError):
         for run in runs:
             run.end(ItemEnding.ERRORED, f"buying power unavailable: {account}")
@@ -136,6 +139,16 @@ def _workable(ctx: PhaseContext, runs: list[ItemRun]) -> list[ItemRun]:
         if run.symbol in ctx.blocked_symbols:
             run.end(ItemEnding.ERRORED, "an open order on this symbol could not be cancelled")
     return [run for run in runs if run.ending is None]
+
+
+def _ended_by_close(ctx: PhaseContext, runs: list[ItemRun]) -> bool:
+    """Once the market has closed, the phase's items end with that reason and nothing starts."""
+    close = ctx.tools.close
+    if not close.passed():
+        return False
+    for run in runs:
+        run.end(ItemEnding.CANCELED, close.reason)
+    return True
 
 
 def _earlier_notional(ctx: PhaseContext, run: ItemRun) -> Dollars | None:

@@ -2,6 +2,7 @@
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TypeVar
 
 from plan_executor.domain.enums import Action
@@ -11,7 +12,8 @@ from plan_executor.engine.config import ExecutionSettings
 from plan_executor.engine.early_reads import EarlyReads, answered, list_both
 from plan_executor.engine.guards import GuardsPassed
 from plan_executor.engine.journal import ExecutionJournal, OrderIdAllocator
-from plan_executor.engine.order_desk import OrderDesk
+from plan_executor.engine.market_close import MarketClose
+from plan_executor.engine.order_desk import CancelRetry, OrderDesk
 from plan_executor.engine.phases import PhaseContext, run_buys, run_sells, settle_sells
 from plan_executor.engine.progress import Phase, ProgressReporter
 from plan_executor.engine.quoting import QuoteSource
@@ -37,15 +39,26 @@ class Engine:
     reconciled: bool = False
     """True once this plan's earlier orders were listed and adopted: from then on the tracker
     knows every order of this plan (its own submissions are registered before they are sent)."""
+    closes_at: datetime | None = None
+    """The broker's close as the guard rails read it; None: no close applies (nothing new is
+    sent, as in a recovery)."""
+    close: MarketClose = field(init=False)
     desk: OrderDesk = field(init=False)
 
     def __post_init__(self) -> None:
+        self.close = MarketClose(
+            self.clock, self.closes_at, self.settings.market_close_check_interval
+        )
         self.desk = OrderDesk(
             self.broker,
             self.tracker,
             self.journal,
             self.clock,
+            self.close,
             cancel_confirm_timeout=self.settings.cancel_confirm_timeout,
+            cancel_retry=CancelRetry(
+                self.settings.cancel_retry_wait, self.settings.cancel_retry_max_wait
+            ),
             price_reread_attempts=self.settings.price_reread_attempts,
             price_reread_wait=self.settings.price_reread_wait,
         )
@@ -70,6 +83,7 @@ async def run_steps(engine: Engine, guard: GuardsPassed, early: EarlyReads | Non
         quotes,
         ids,
         settings.max_order_notional,
+        engine.close,
         peg_check_interval=settings.peg_check_interval,
         max_repegs_per_step=settings.max_repegs_per_step,
     )

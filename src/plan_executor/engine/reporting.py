@@ -1,10 +1,12 @@
 """The journal and the tracker's orders as an `ExecutionResult` and ledger lines.
 
 Fills are the broker's: a fill whose price never arrived is counted in the filled quantity but
-left out of the notional and the average (and the item says so); it is never estimated.
+left out of the notional and the average (and the item says so); it is never estimated. An
+item's reason is judged here from what was told and the final state (`outcome.item_reason`).
+Results round money for people (`domain/results.py`); the ledger lines keep the exact fills.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,11 +19,25 @@ from plan_executor.domain.ledger import (
     LedgerQuote,
 )
 from plan_executor.domain.money import ZERO, Bps, Dollars, Price, Shares
-from plan_executor.domain.outcome import ItemEnding, ItemProgress, classify_item
+from plan_executor.domain.outcome import (
+    EARLIER_ATTEMPT_REASON,
+    ItemAccount,
+    ItemEnding,
+    ItemProgress,
+    classify_item,
+    item_reason,
+)
 from plan_executor.domain.quotes import Quote
 from plan_executor.domain.results import ArrivalQuote, ChildOrderRecord, OrderResult
-from plan_executor.domain.sizing import AssetTerms, Skip, size_buy
+from plan_executor.domain.sizing import (
+    AssetTerms,
+    Skip,
+    capped_sell_qty,
+    remaining_notional,
+    size_buy,
+)
 from plan_executor.domain.slippage import ShortfallItem, implementation_shortfall_bps, slippage_bps
+from plan_executor.engine.item_work import filled_notional
 from plan_executor.engine.journal import CancellationRecord, ExecutionJournal, ItemRun
 from plan_executor.engine.models import LedgerLine
 from plan_executor.engine.tracker import OrderTracker
@@ -48,10 +64,8 @@ def item_report(
 ) -> ItemReport:
     children = [tracker.get(cid) for cid in run.all_ids]
     fills = _fills_of(children)
-    reason = run.reason
-    if fills.unpriced_qty > 0:
-        reason = _joined(reason, f"average price unknown for {fills.unpriced_qty} shares")
     status = _status(run, fills, terms, min_notional)
+    earlier = [tracker.get(cid) for cid in run.earlier_ids]
     slippage = None
     shortfall = None
     if run.side is not None and fills.avg is not None and run.arrival is not None:
@@ -69,7 +83,7 @@ def item_report(
         slippage_bps=slippage,
         repegs=run.repegs,
         market_fallback=run.market_fallback,
-        reason=HOLD_REASON if run.side is None else reason,
+        reason=HOLD_REASON if run.side is None else _reason(run, earlier, status, fills, terms),
         strategy_id=run.item.strategy_id,
         child_orders=tuple(child_record(child) for child in children),
     )
@@ -91,8 +105,11 @@ def _status(
     if run.side is None:
         return ItemStatus.SKIPPED
     planned_qty = run.planned_qty
-    if run.side is Side.BUY and _buy_complete(run, fills, terms, min_notional):
-        planned_qty = fills.qty
+    if run.side is Side.BUY:
+        # A buy is dollar-sized: complete only when its planned dollars buy nothing more (a
+        # quantity fixed on the way, e.g. an earlier attempt's, is not its plan).
+        complete = _buy_complete(run, fills, terms, min_notional)
+        planned_qty = fills.qty if complete else None
     progress = ItemProgress(
         ending=run.ending or ItemEnding.CANCELED,
         planned_notional=run.item.planned_notional,
@@ -125,8 +142,66 @@ def _fills_of(children: Sequence[ChildOrder]) -> _Fills:
     return _Fills(Shares(qty), Dollars(notional), avg, Shares(qty - priced_qty))
 
 
-def _joined(first: str | None, second: str) -> str:
-    return second if first is None else f"{first}; {second}"
+def _reason(
+    run: ItemRun,
+    earlier: Sequence[ChildOrder],
+    status: ItemStatus,
+    fills: _Fills,
+    terms: AssetTerms | None,
+) -> str | None:
+    account = ItemAccount(
+        status=status,
+        ending=run.ending or ItemEnding.CANCELED,
+        told_ending=run.ending_reason,
+        notes=tuple(run.notes),
+        explanations=tuple(_explanations(run, earlier, status, fills, terms)),
+        sent_orders=bool(run.child_ids),
+    )
+    return item_reason(account)
+
+
+def _explanations(
+    run: ItemRun,
+    earlier: Sequence[ChildOrder],
+    status: ItemStatus,
+    fills: _Fills,
+    terms: AssetTerms | None,
+) -> Iterator[str]:
+    capped = _capped_at_position(run, earlier, terms)
+    if capped is not None:
+        yield capped
+    earlier_qty = sum((order.filled_qty for order in earlier), ZERO)
+    if status is ItemStatus.FILLED and 0 < earlier_qty == fills.qty:
+        yield EARLIER_ATTEMPT_REASON
+    if fills.unpriced_qty > 0:
+        yield f"average price unknown for {fills.unpriced_qty} shares"
+
+
+def _capped_at_position(
+    run: ItemRun, earlier: Sequence[ChildOrder], terms: AssetTerms | None
+) -> str | None:
+    """For a sell sized to fewer shares than its dollars ask for at the arrival mid (the
+    holding was smaller): says so, with both quantities. The target is what the smart order
+    fixed (`planned_qty`, earlier fills included)."""
+    if run.side is not Side.SELL or run.item.is_full_exit or terms is None:
+        return None
+    earlier_notional = filled_notional(earlier)
+    if run.planned_qty is None or run.arrival is None or earlier_notional is None:
+        return None
+    amount = remaining_notional(run.item.planned_notional, earlier_notional)
+    target = Shares(run.planned_qty - sum((order.filled_qty for order in earlier), ZERO))
+    asked = capped_sell_qty(amount, run.arrival.mid, target, terms)
+    if asked is None:
+        return None
+    return (
+        f"capped_at_position: sized to the {_plain(target)} shares held; the {amount} to sell "
+        f"is {_plain(asked)} shares at the arrival mid {run.arrival.mid}"
+    )
+
+
+def _plain(qty: Shares) -> str:
+    """A share count without trailing zeros (22.500000000 -> 22.5)."""
+    return format(qty.normalize(), "f")
 
 
 def arrival_quote(quote: Quote | None) -> ArrivalQuote | None:

@@ -108,7 +108,7 @@ class _Frame:
             causation_id=self.request.causation_id,
             plan_id=plan.plan_id,
             status=status,
-            reason=_clipped(reason),
+            reason=clipped_reason(reason),
             trading_mode=self.mode,
             started_at=self.started,
             completed_at=self.completed,
@@ -139,7 +139,7 @@ def _reason(
     return "; ".join(parts) or None
 
 
-def _clipped(reason: str | None) -> str | None:
+def clipped_reason(reason: str | None) -> str | None:
     if reason is None or len(reason) <= MAX_REASON_CHARS:
         return reason
     return reason[: MAX_REASON_CHARS - 3] + "..."

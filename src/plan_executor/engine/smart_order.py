@@ -30,6 +30,7 @@ from plan_executor.domain.quotes import Quote
 from plan_executor.domain.sizing import Skip, SkipReason
 from plan_executor.engine.item_work import ItemWork
 from plan_executor.engine.journal import ItemRun, OrderIdAllocator
+from plan_executor.engine.market_close import MarketClose, MarketClosed
 from plan_executor.engine.order_desk import OrderDesk
 from plan_executor.engine.quoting import NoUsableQuote, QuoteSource
 from plan_executor.engine.tracker import OrderTracker, is_terminal
@@ -81,6 +82,7 @@ class SmartOrderTools:
     quotes: QuoteSource
     ids: OrderIdAllocator
     max_order_notional: Dollars
+    close: MarketClose
     peg_check_interval: timedelta | None = None
     """How often an inside-spread step looks at the live quote; None: never within a step."""
     max_repegs_per_step: int = 0
@@ -104,9 +106,12 @@ class SmartOrder:
     async def execute(self, arrival: Quote | None) -> None:
         """Work the item to its end; how it ended is written to the item's run."""
         run = self._run
+        if self._tools.close.passed():
+            run.end(ItemEnding.CANCELED, self._tools.close.reason)
+            return
         quote = await self._quote(arrival)
         if isinstance(quote, NoUsableQuote):
-            run.end(ItemEnding.ERRORED, quote.reason)
+            self._stop(ItemEnding.ERRORED, quote.reason)
             return
         run.arrival = quote
         skip = self._work.start(quote)
@@ -147,9 +152,11 @@ class SmartOrder:
                 return rested.outcome, quote
             if isinstance(self._work.next_qty(limit, self._children()), Skip):
                 return _Next.DONE, quote
-            fresh = rested.quote or await self._quote()
+            # An unusable quote that ended the resting is read again: the cancel that followed
+            # it may have waited out an outage, and the market may be priceable again.
+            fresh = rested.quote if isinstance(rested.quote, Quote) else await self._quote()
             if isinstance(fresh, NoUsableQuote):
-                self._run.end(ItemEnding.WORKED, f"stopped: {fresh.reason}")
+                self._stop(ItemEnding.WORKED, f"stopped: {fresh.reason}")
                 return _Next.STOP, quote
             quote, step, working = fresh, rested.step, rested.limit or limit
 
@@ -274,6 +281,15 @@ class SmartOrder:
         else:
             await self._after_terminal(order)
 
+    def _stop(self, ending: ItemEnding, reason: str) -> None:
+        """End the item for `reason`, unless the market has closed meanwhile: then that is
+        why it stops (a quote after the close is no reason of its own)."""
+        close = self._tools.close
+        if close.passed():
+            self._run.end(ItemEnding.CANCELED, close.reason)
+        else:
+            self._run.end(ending, reason)
+
     def _fallback_allowed(self, quote: Quote) -> bool:
         arrival = self._run.arrival
         cap = self._profile.market_fallback_cap_bps
@@ -286,6 +302,8 @@ class SmartOrder:
         run = self._run
         sized = self._work.next_qty(sizing_price, self._children())
         if isinstance(sized, Skip):
+            if not run.child_ids and not run.earlier_ids:  # nothing was ever sent: a skip
+                run.end(ItemEnding.SKIPPED, f"{sized.reason.value}: {sized.detail}")
             return _Next.DONE
         notional = notional_of(sized.qty, sizing_price)
         cap = self._tools.max_order_notional
@@ -297,6 +315,9 @@ class SmartOrder:
         request = OrderRequest(cid, run.symbol, self._side, order_type, sized.qty, limit)
         try:
             return await self._tools.desk.submit(request)
+        except MarketClosed as closed:
+            run.child_ids.remove(cid)  # refused before it was tracked or sent
+            run.end(ItemEnding.CANCELED, str(closed))
         except OrderRejected as error:
             run.end(ItemEnding.ERRORED, f"order {cid} rejected by the broker: {error}")
         except BrokerError as error:
@@ -304,12 +325,9 @@ class SmartOrder:
         return _Next.STOP
 
     async def _cancel_then_continue(self, cid: str, why: CancelReason) -> _Next:
-        """Cancel and confirm; STOP if no terminal state is confirmed (incident 7: nothing is
-        sent while the order could still fill)."""
-        order = await self._tools.desk.cancel_and_confirm(cid, why)
-        if order.is_open:
-            self._run.end(ItemEnding.ERRORED, f"cancel of {cid} not confirmed; nothing more sent")
-            return _Next.STOP
+        """Cancel and confirm, asking again until the broker confirms (incident 7: nothing is
+        sent while the order could still fill; an outage only delays the confirmation)."""
+        order = await self._tools.desk.cancel_until_confirmed(cid, why)
         return await self._after_terminal(order)
 
     async def _after_terminal(self, order: ChildOrder) -> _Next:

@@ -46,13 +46,20 @@ async def _sweep(engine: Engine) -> None:
     await asyncio.gather(
         *(_resolve_unacked(engine, order.client_order_id) for order in _unacked(engine))
     )
-    still_open = [order.client_order_id for order in _plan_orders(engine) if order.is_open]
-    desk = engine.desk
+    orders = _plan_orders(engine)
+    still_open = [order.client_order_id for order in orders if order.is_open]
+    unpriced = [o.client_order_id for o in orders if o.is_terminal and o.needs_price_reread]
+    # Each order on its own: a cancel the broker keeps unconfirmed must not hold up the others
+    # or the price re-reads (the budget ends its retries).
     await asyncio.gather(
-        *(desk.cancel_and_confirm(cid, CancelReason.DEADLINE) for cid in still_open)
+        *(_cancel_then_price(engine, cid) for cid in still_open),
+        *(engine.desk.settle_price(cid) for cid in unpriced),
     )
-    unpriced = [o.client_order_id for o in _plan_orders(engine) if o.needs_price_reread]
-    await asyncio.gather(*(desk.settle_price(cid) for cid in unpriced))
+
+
+async def _cancel_then_price(engine: Engine, cid: str) -> None:
+    await engine.desk.cancel_until_confirmed(cid, CancelReason.DEADLINE)
+    await engine.desk.settle_price(cid)
 
 
 async def _adopt_listed(engine: Engine) -> None:

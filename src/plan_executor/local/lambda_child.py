@@ -1,6 +1,9 @@
 """The function's process: `python -m plan_executor.local.lambda_child` with the function's
 environment, the invocation request as JSON on stdin. A real cold start every time.
 
+The request may name the handler module's entry (`handler`, default `lambda_handler`; the
+sweeper's is `sweep_handler`).
+
 Its stdout is JSON lines: Powertools' own (structured logs, EMF metrics) and ours, tagged with a
 `replay` key: live `progress` records (they still reach the service's own log handlers too),
 `log` records (warnings of loggers that reach the root logger, which the Lambda runtime would
@@ -76,7 +79,8 @@ def main(stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
         aws_request_id=str(request["aws_request_id"]),
     )
     try:
-        response = handler.lambda_handler(request["event"], context)
+        entry = getattr(handler, str(request.get("handler", "lambda_handler")))
+        response = entry(request["event"], context)
     except Exception as error:  # reported to the parent, as Lambda reports a failed invoke
         traceback.print_exc()
         write_line(stdout, {TAG: "error", "type": type(error).__name__, "message": str(error)})

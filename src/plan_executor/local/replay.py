@@ -31,12 +31,12 @@ from plan_executor.local.function_env import (
 from plan_executor.local.lambda_runner import invoke_function
 from plan_executor.local.local_stack import LocalStack, StackOptions, local_stack
 from plan_executor.local.progress_format import ProgressPrinter
+from plan_executor.local.replay_cli import DEFAULT_TIMEOUT_S
 from plan_executor.local.replay_format import event_time_line, section, stack_lines
 from plan_executor.local.replay_report import ReportOutcome, write_run_report
 from plan_executor.local.replay_run import RunReport, StackCounts, check_run
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-DEFAULT_TIMEOUT_S: Final = 90.0
 DEFAULT_RAW_LOG: Final = "plan-executor-replay.log"
 DEFAULT_REPORT: Final = "plan-executor-report.html"
 

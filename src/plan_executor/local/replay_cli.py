@@ -16,11 +16,17 @@ from types import FrameType
 from typing import Final
 
 from plan_executor.domain.enums import ExecutionStatus
+from plan_executor.domain.plan import MAX_PLAN_ITEMS
 from plan_executor.local.broker_choice import Broker
 from plan_executor.local.errors import StackStartError
 from plan_executor.local.function_env import WalkDurations
 
 COMMANDS: Final = ("replay", "local-stack")
+DEFAULT_TIMEOUT_S: Final = 600.0
+"""template.yaml's Timeout, the deployed function's. The execution of a plan of MAX_PLAN_ITEMS
+items (the most the contract accepts) took 400-416 s against alpaca_sim at 200 requests/min
+(1,220-1,267 broker requests, two seeds, replay's walk): within the 550 s left after
+DEADLINE_MARGIN_SECONDS and the cleanup budget."""
 
 
 def add_parsers(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -43,7 +49,15 @@ def _add_replay(commands: "argparse._SubParsersAction[argparse.ArgumentParser]")
     add("--broker", choices=("sim", "alpaca"), default="sim", help="alpaca: Alpaca paper")
     add("--times", type=_positive_int, default=1, metavar="N", help="2+: duplicates after run 1")
     add("--as-is", action="store_true", help="keep the saved times (default: moved to now)")
-    add("--timeout", type=_positive_float, default=90.0, metavar="S", help="function timeout")
+    add(
+        "--timeout",
+        type=_positive_float,
+        default=DEFAULT_TIMEOUT_S,
+        metavar="S",
+        help=f"function timeout (default {DEFAULT_TIMEOUT_S:g} s, the deployed function's: "
+        f"enough for a {MAX_PLAN_ITEMS}-item plan, the most a plan may have, at 200 "
+        "requests/min)",
+    )
     add("--seed", type=int, default=0, help="the simulator's seed")
     add("--step-wait", type=_positive_float, default=0.5, metavar="S", help="STEP_WAIT_SECONDS")
     add("--market-wait", type=_positive_float, default=2.0, metavar="S", help="MARKET_WAIT_SECONDS")

@@ -13,7 +13,11 @@ from plan_executor.domain.money import Price, Shares
 from plan_executor.ports import OrderRequest
 
 BACKOFF_SEED = 5
-WAIT_S = 5.0
+WAIT_S = 30.0
+"""Hang guard on awaiting what the sim does in milliseconds (an event, a held request)."""
+HEALTHY_CALL_BOUND_S = 10.0
+"""HTTP and stream-connect timeout where the sim is meant to answer: far above its milliseconds,
+so a loaded machine cannot turn a healthy call into a timeout (tests of timeouts set their own)."""
 
 
 class CountingLimiter:
@@ -44,11 +48,11 @@ def config_for(sim: SimServer, **overrides: object) -> AlpacaConfig:
         trading_url=sim.trading_url,
         data_url=sim.data_url,
         stream_url=sim.stream_url,
-        http_timeout_s=2.0,
+        http_timeout_s=HEALTHY_CALL_BOUND_S,
         retry_attempts=3,
         backoff_base_s=0.01,
         backoff_cap_s=0.04,
-        stream_connect_timeout_s=2.0,
+        stream_connect_timeout_s=HEALTHY_CALL_BOUND_S,
         stream_close_timeout_s=0.5,
         stream_reconnect_min_s=0.05,
         stream_reconnect_max_s=0.2,

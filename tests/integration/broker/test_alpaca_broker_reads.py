@@ -3,10 +3,12 @@
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import pytest
 from broker_helpers import CountingLimiter, api_requests
 
 from alpaca_sim.server import SimServer
 from plan_executor.adapters.alpaca_broker import AlpacaBroker
+from plan_executor.ports import BrokerUnavailable
 
 
 async def test_clock(broker: AlpacaBroker) -> None:
@@ -51,6 +53,27 @@ async def test_an_unknown_asset_reads_as_not_tradable(broker: AlpacaBroker) -> N
     assets = await broker.assets(["ZZZZ"])
 
     assert (assets["ZZZZ"].tradable, assets["ZZZZ"].active) == (False, False)
+
+
+async def test_assets_of_any_number_of_symbols_are_one_listing_request(
+    broker: AlpacaBroker, sim: SimServer
+) -> None:
+    symbols = ["AAPL", "MSFT", "NVDA", "GOOGL", "AMZN", "SPY", "BRK.B", "TSLA", "LOCKD", "ZZZZ"]
+
+    assets = await broker.assets(symbols)
+
+    assert list(assets) == symbols
+    assert (assets["ZZZZ"].tradable, assets["ZZZZ"].active) == (False, False)
+    [listing] = sim.context.log.entries()
+    assert (listing["method"], listing["path"]) == ("GET", "/v2/assets")
+    assert listing["query"] == {"status": "active", "asset_class": "us_equity"}
+
+
+async def test_a_failed_assets_listing_raises(broker: AlpacaBroker, sim: SimServer) -> None:
+    sim.faults.fail_next(503, count=None, method="GET", path="/v2/assets")
+
+    with pytest.raises(BrokerUnavailable, match="after 3 attempts"):
+        await broker.assets(["AAPL", "MSFT", "NVDA"])
 
 
 async def test_quotes_are_exact_decimals(broker: AlpacaBroker, sim: SimServer) -> None:
@@ -104,5 +127,5 @@ async def test_every_request_takes_a_token_first(
     await broker.assets(["AAPL", "MSFT"])
     await broker.latest_quotes(["AAPL"])
 
-    assert limiter.acquired == 6
-    assert len(sim.context.log.entries()) == 6
+    assert limiter.acquired == 5
+    assert len(sim.context.log.entries()) == 5

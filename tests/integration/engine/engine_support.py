@@ -43,6 +43,8 @@ BUDGET_S = 30.0
 """A generous deadline for runs that are expected to finish on their own."""
 SCHEDULING_BOUND_S = 1.0
 """Slack on top of budget + cleanup for the event loop and the threads to wind down."""
+CLOSE_BOUND_S = 10.0
+"""Far above a stream close (milliseconds); only a close that never ends reaches it."""
 
 
 def deadline_s(settings: ExecutionSettings, budget_s: float) -> float:

@@ -1,8 +1,12 @@
 """The deadline: a market that never fills ends the run within budget + cleanup, TIMED_OUT,
-with none of the plan's orders left open at the broker."""
+with none of the plan's orders left open at the broker.
+
+The deadline comes when the test moves the loop's clock to it, once the sells are working, so
+a slow machine cannot make it come before them (or the run end some other way)."""
 
 from engine_sim_views import open_orders, orders_of
 from engine_support import (
+    SEED,
     EngineHarness,
     deadline_s,
     fast_settings,
@@ -11,27 +15,42 @@ from engine_support import (
     plan_detail,
     plan_time,
 )
+from tests.support.run_deadline import RunDeadline, working
+from tests.support.steppable_loop import run_on_steppable_loop
 
 from alpaca_sim.server import SimServer
 from plan_executor.domain.enums import ExecutionStatus, ItemStatus
 from plan_executor.domain.ledger import CancelReason, LedgerCancellationLine
 
-BUDGET_S = 1.5
+BUDGET_S = 30.0
+"""Never used up by the run itself: the test brings the deadline."""
+STEP_WAIT_MS = 120_000
+"""The first limits rest past the budget: only the deadline ends them."""
 
 
-async def test_a_halted_market_ends_timed_out_within_budget_with_nothing_left_open(
-    sim: SimServer,
-) -> None:
-    harness = EngineHarness(sim, settings=fast_settings(step_wait_ms=300, market_wait_ms=5000))
+def test_a_halted_market_ends_timed_out_within_budget_with_nothing_left_open() -> None:
+    run_on_steppable_loop(_a_halted_market())
+
+
+async def _a_halted_market() -> None:
+    async with SimServer(seed=SEED, speed=1.0) as sim:
+        await _times_out(sim)
+
+
+async def _times_out(sim: SimServer) -> None:
+    settings = fast_settings(step_wait_ms=STEP_WAIT_MS, market_wait_ms=5000)
+    harness = EngineHarness(sim, settings=settings)
     for symbol in ("AAPL", "NVDA", "MSFT"):
         sim.faults.halt(symbol)  # orders are accepted and never fill
     detail = plan_detail(
         [full_exit("AAPL", "6100"), item("NVDA", "SELL", "1500"), item("MSFT", "BUY", "1000")],
         plan_time(sim),
     )
+    deadline = RunDeadline(BUDGET_S, when=working("AAPL", "NVDA"))
 
-    outcome = await harness.run(detail, budget_s=BUDGET_S)
+    outcome = await harness.run(detail, budget_s=BUDGET_S, on_progress=deadline)
 
+    assert deadline.came, "the sells were working when the deadline came"
     assert harness.last_run_s <= deadline_s(harness.settings, BUDGET_S)
     result = outcome.result
     assert result.status is ExecutionStatus.TIMED_OUT

@@ -14,6 +14,9 @@ from engine_sim_views import (
     sim_orders,
 )
 from engine_support import (
+    BUDGET_S,
+    CLOSE_BOUND_S,
+    SEED,
     EngineHarness,
     deadline_s,
     fast_settings,
@@ -22,14 +25,16 @@ from engine_support import (
     plan_detail,
     plan_time,
 )
+from tests.support.run_deadline import RunDeadline
+from tests.support.steppable_loop import run_on_steppable_loop
 
 from alpaca_sim.server import SimServer
 from plan_executor.domain.enums import ExecutionStatus, ItemStatus
 from plan_executor.engine.models import ExecutionOutcome
 from plan_executor.engine.progress import Phase, ProgressEvent, ProgressKind
 
-BUDGET_S = 10.0
 QUOTES_PATH = "/v2/stocks/quotes/latest"
+GIVEN_UP_QUOTE_CALLS = 2
 
 
 MIXED = (
@@ -80,20 +85,43 @@ async def test_a_hung_quote_call_times_out_and_the_plan_goes_on(sim: SimServer) 
     assert sim.faults.held_now == 0, "and the hung request was given up"
 
 
-async def test_quote_calls_that_hang_for_good_end_at_the_deadline_with_no_order(
-    sim: SimServer,
-) -> None:
-    harness = EngineHarness(sim, http_timeout_s=0.5, retry_attempts=2)
-    sim.faults.hang(method="GET", path=QUOTES_PATH, count=None)
-    budget_s = 2.0
+def test_quote_calls_that_hang_for_good_end_at_the_deadline_with_no_order() -> None:
+    run_on_steppable_loop(_quotes_hang_for_good())
 
-    outcome = await harness.run(plan_detail(MIXED, plan_time(sim)), budget_s=budget_s)
 
-    assert harness.last_run_s <= deadline_s(harness.settings, budget_s)
-    assert outcome.result.status is ExecutionStatus.TIMED_OUT
-    assert api_log(sim, "POST", ORDERS_PATH) == []
-    assert all(not order.child_orders for order in outcome.result.orders)
-    sim.faults.clear()
+async def _quotes_hang_for_good() -> None:
+    """The deadline is brought by the test once the sells have lived through two given-up
+    quote calls (a failed read and a second try), so load cannot bring it sooner."""
+    async with SimServer(seed=SEED, speed=1.0) as sim:
+        deadline = RunDeadline(BUDGET_S)
+        sells_started: list[ProgressEvent] = []
+        given_up: list[float] = []
+
+        def note_sells(event: ProgressEvent) -> None:
+            deadline(event)
+            if event.kind is ProgressKind.PHASE_STARTED and event.phase is Phase.SELLS:
+                sells_started.append(event)
+
+        async def back_off(seconds: float) -> None:  # the broker's pause after a failed call
+            if sells_started:
+                given_up.append(seconds)
+            if len(given_up) >= GIVEN_UP_QUOTE_CALLS:
+                deadline.come()
+            await asyncio.sleep(seconds)
+
+        harness = EngineHarness(sim, sleep=back_off, http_timeout_s=0.5, retry_attempts=2)
+        sim.faults.hang(method="GET", path=QUOTES_PATH, count=None)
+
+        outcome = await harness.run(
+            plan_detail(MIXED, plan_time(sim)), budget_s=BUDGET_S, on_progress=note_sells
+        )
+
+        assert deadline.came, "the sells never gave up a quote call"
+        assert harness.last_run_s <= deadline_s(harness.settings, BUDGET_S)
+        assert outcome.result.status is ExecutionStatus.TIMED_OUT
+        assert api_log(sim, "POST", ORDERS_PATH) == []
+        assert all(not order.child_orders for order in outcome.result.orders)
+        sim.faults.clear()
 
 
 async def test_a_dropped_stream_is_covered_by_polling_and_nothing_is_resent(
@@ -123,7 +151,7 @@ async def test_a_dropped_stream_is_covered_by_polling_and_nothing_is_resent(
     reads = api_log(sim, "GET", "/v2/orders:by_client_order_id")
     assert any(e["query"].get("client_order_id") == order["client_order_id"] for e in reads)
     assert sent_twice(sim) == []
-    await asyncio.wait_for(sim.hub.wait_listening(0), 5)
+    await asyncio.wait_for(sim.hub.wait_listening(0), CLOSE_BOUND_S)
 
 
 class StormClock:

@@ -3,15 +3,13 @@ crashed or timed-out run leaves the broker busy)."""
 
 import asyncio
 
-from engine_support import EngineHarness
+from engine_support import CLOSE_BOUND_S, EngineHarness
 
 from alpaca_sim.server import SimServer
 
 ROUNDS = 12
 PHASES = 4
 BURST = 40
-CLOSE_BOUND_S = 10.0
-"""Far above a close (milliseconds); only a close that never ends reaches it."""
 
 
 async def test_the_trade_stream_closes_while_updates_pour_in(

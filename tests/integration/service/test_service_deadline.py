@@ -1,19 +1,14 @@
 """The deadline: a market that never fills within the Lambda's remaining time ends TIMED_OUT,
-with every order of the plan cancelled at the broker, a ledger, and a result event."""
+with every order of the plan cancelled at the broker, a ledger, and a result event. The
+deadline comes once the plan's order is working (service_deadline), whatever the load."""
 
 from __future__ import annotations
 
 from types import ModuleType
 
 import pytest
-from service_support import (
-    LambdaContextStub,
-    SimThread,
-    current_event,
-    emf_blobs,
-    invoke,
-    with_items,
-)
+from service_deadline import invoke_until_timed_out
+from service_support import SimThread, current_event, emf_blobs, with_items
 from tests.support.aws_stack import AwsStack
 
 from plan_executor.domain.ledger import LedgerCancellationLine, parse_ledger_line
@@ -21,8 +16,6 @@ from plan_executor.engine.config import ExecutionSettings
 
 SYMBOL = "GOOGL"
 MARGIN_S = 1.0
-BUDGET_S = 6.0
-"""What is left for the execution itself after the margin and the cleanup budget."""
 
 
 def test_a_market_that_never_fills_times_out_cleanly(
@@ -32,14 +25,13 @@ def test_a_market_that_never_fills_times_out_cleanly(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setenv("DEADLINE_MARGIN_SECONDS", str(MARGIN_S))
-    monkeypatch.setenv("STEP_WAIT_SECONDS", "30")  # the first limit would rest past the deadline
     sim.call(lambda server: server.faults.halt(SYMBOL))
     event = with_items(current_event("buys-only.json"), "deadline-plan-1", SYMBOL)
     cleanup_s = ExecutionSettings().cleanup_budget.total_seconds()
-    context = LambdaContextStub(remaining_s=MARGIN_S + cleanup_s + BUDGET_S)
 
-    result = invoke(handler, event, context)
+    result, context = invoke_until_timed_out(
+        handler, event, monkeypatch, margin_s=MARGIN_S, cleanup_s=cleanup_s
+    )
 
     assert context.get_remaining_time_in_millis() > 0, "finished before Lambda's own timeout"
     assert result["status"] == "TIMED_OUT"

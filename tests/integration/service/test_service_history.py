@@ -14,8 +14,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, TypeVar
 
 import pytest
+from service_deadline import invoke_until_timed_out
 from service_support import (
-    LambdaContextStub,
     SimThread,
     current_event,
     fresh_handler,
@@ -39,9 +39,7 @@ from plan_executor.ops.history_local import Answer, copy_ledger, history_databas
 from plan_executor.ops.history_queries import named_query
 
 FAILING_SYMBOL, HALTED_SYMBOL = "JNJ", "GOOGL"
-MARGIN_S, BUDGET_S = 1.0, 6.0
-# Far below the 30 s limit step (so the plan times out), and far above the ~1 s a cold start
-# spends before the budget is taken (settings, SSM, clients) on a loaded machine.
+MARGIN_S = 1.0
 CENT, SHARE_PLACES, PRICE_PLACES = Decimal("0.01"), Decimal("1e-9"), Decimal("1e-10")
 K = TypeVar("K")
 
@@ -113,13 +111,14 @@ def _rejected() -> ExecutionResult:
 
 
 def _timed_out(sim: SimThread, patch: pytest.MonkeyPatch) -> ExecutionResult:
-    patch.setenv("DEADLINE_MARGIN_SECONDS", str(MARGIN_S))
-    patch.setenv("STEP_WAIT_SECONDS", "30")  # the first limit would rest past the deadline
+    """Its deadline comes once its order is working (service_deadline), whatever the load."""
     sim.call(lambda server: server.faults.halt(HALTED_SYMBOL))
     event = _one_item_plan("history-deadline-1", HALTED_SYMBOL)
     cleanup_s = ExecutionSettings().cleanup_budget.total_seconds()
-    context = LambdaContextStub(remaining_s=MARGIN_S + cleanup_s + BUDGET_S)
-    return ExecutionResult.model_validate(invoke(fresh_handler(), event, context))
+    result, _ = invoke_until_timed_out(
+        fresh_handler(), event, patch, margin_s=MARGIN_S, cleanup_s=cleanup_s
+    )
+    return ExecutionResult.model_validate(result)
 
 
 def _lines(

@@ -26,7 +26,8 @@ from tests.support.aws_faults import FaultInjector
 from tests.support.aws_stack import AwsStack
 
 PLAN = "mixed-sell-and-buy.json"
-RENDEZVOUS_TIMEOUT_S = 10.0
+RENDEZVOUS_TIMEOUT_S = 30.0
+"""A hang guard: both writes arrive within a cold start of each other (about a second)."""
 INVOCATION_TIMEOUT_S = 60.0
 
 

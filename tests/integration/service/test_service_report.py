@@ -4,7 +4,11 @@ moto (server mode, over HTTP) and alpaca_sim; the command reads the ledger back 
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from html import escape
 from pathlib import Path
@@ -12,8 +16,16 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from service_support import SimThread, current_event, invoke, with_items
-from tests.support.aws_stack import AwsStack
+from service_support import (
+    SimThread,
+    current_event,
+    fresh_handler,
+    invoke,
+    service_env,
+    service_scenario,
+    with_items,
+)
+from tests.support.aws_stack import AwsStack, LocalMotoServer, create_stack
 
 from plan_executor import cli
 from plan_executor.domain.ledger import MAX_QUOTES_PER_ORDER, CancelReason
@@ -38,10 +50,32 @@ def _record(stack: AwsStack, result: dict[str, Any]) -> LedgerRecord:
     return load_record(s3, stack.ledger_bucket, key)
 
 
+@dataclass(frozen=True)
+class MixedRun:
+    """One run of the mixed plan through the real handler, whose ledger the report reads."""
+
+    stack: AwsStack
+    raw: dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+def mixed_run(moto_server: LocalMotoServer) -> Iterator[MixedRun]:
+    """Run once for the tests that only read its ledger (each run costs seconds); the
+    environment stays set while they use the CLI."""
+    with (
+        SimThread(service_scenario(datetime.now(UTC))) as sim,
+        pytest.MonkeyPatch.context() as patch,
+    ):
+        stack = create_stack(moto_server.endpoint_url, name_prefix=f"pe-report-{os.getpid()}")
+        for name, value in service_env(stack, sim).items():
+            patch.setenv(name, value)
+        yield MixedRun(stack, invoke(fresh_handler(), current_event(PLAN)))
+
+
 def test_each_order_line_keeps_the_bounded_quotes_it_was_worked_against(
-    handler: ModuleType, sim: SimThread, aws_stack: AwsStack
+    mixed_run: MixedRun,
 ) -> None:
-    record = _record(aws_stack, invoke(handler, current_event(PLAN)))
+    record = _record(mixed_run.stack, mixed_run.raw)
 
     lines = record.order_lines
     repegged = {c.client_order_id for c in record.cancellations if c.reason is CancelReason.REPEG}
@@ -56,15 +90,10 @@ def test_each_order_line_keeps_the_bounded_quotes_it_was_worked_against(
 
 
 def test_the_report_shows_the_run_summary_and_one_chart_per_traded_item(
-    handler: ModuleType,
-    sim: SimThread,
-    aws_stack: AwsStack,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
+    mixed_run: MixedRun, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    raw = invoke(handler, current_event(PLAN))
-    result = ExecutionResult.model_validate(raw)
-    record = _record(aws_stack, raw)
+    result = ExecutionResult.model_validate(mixed_run.raw)
+    record = _record(mixed_run.stack, mixed_run.raw)
     capsys.readouterr()
 
     status = cli.main(["report", result.plan_id, "--html", str(tmp_path / "report.html")])
@@ -92,10 +121,8 @@ def test_the_report_shows_the_run_summary_and_one_chart_per_traded_item(
     assert '<figure id="timeline">\n<svg ' in page
 
 
-def test_the_page_loads_nothing_from_outside_itself(
-    handler: ModuleType, sim: SimThread, aws_stack: AwsStack, tmp_path: Path
-) -> None:
-    result = invoke(handler, current_event(PLAN))
+def test_the_page_loads_nothing_from_outside_itself(mixed_run: MixedRun, tmp_path: Path) -> None:
+    result = mixed_run.raw
 
     assert cli.main(["report", result["plan_id"], "--html", str(tmp_path / "r.html")]) == 0
 

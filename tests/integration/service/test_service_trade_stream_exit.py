@@ -24,8 +24,9 @@ from plan_executor.domain.money import Shares
 from plan_executor.ports import OrderRequest
 
 ROUNDS = 8
-WAIT_S = 5.0
-"""Bound on each step; a stream that does not stop never returns from leaving it."""
+WAIT_S = 30.0
+"""Hang guard on each step (each takes milliseconds); a stream that does not stop never returns
+from leaving it."""
 
 
 class _NoLimit:

@@ -9,12 +9,14 @@ from datetime import UTC, datetime, timedelta
 from types import ModuleType
 from typing import Any
 
+import boto3
 import pytest
 from botocore.exceptions import ClientError
 from service_support import SimThread, current_event, invoke
 from tests.support.aws_faults import FaultInjector, json_api_error
-from tests.support.aws_stack import AwsStack
+from tests.support.aws_stack import FAKE_CREDENTIALS, AwsStack
 
+from plan_executor.adapters.aws_config import AwsConfig
 from plan_executor.adapters.workflow_claims import WorkflowClaims
 
 PRODUCER_EVENT = "alchemiser-rebalance-planned.json"
@@ -67,9 +69,12 @@ def test_the_rule_can_be_turned_off(
 
 @pytest.fixture
 def claims(aws_stack: AwsStack) -> WorkflowClaims:
-    return WorkflowClaims(
-        aws_stack.client("dynamodb"), aws_stack.idempotency_table, timedelta(hours=24)
-    )
+    """Claims over a client with the service's timeouts and one attempt: what is tested is the
+    claim's own answer to an error, not botocore's retries (its DynamoDB default is ten
+    attempts with pauses of up to 20 s, the service's three with up to 3 s)."""
+    aws = AwsConfig(region=aws_stack.region, endpoint_url=aws_stack.endpoint_url)
+    client = boto3.client("dynamodb", **aws.client_kwargs(max_attempts=1), **FAKE_CREDENTIALS)
+    return WorkflowClaims(client, aws_stack.idempotency_table, timedelta(hours=24))
 
 
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)

@@ -12,7 +12,9 @@ import pytest
 
 from plan_executor.adapters.alpaca_threads import BlockingRunner, SdkThreads
 
-WAIT_S = 5.0
+WAIT_S = 30.0
+"""Hang guard: every wait here ends within milliseconds (a thread-held call is released
+right after the step that needs it held)."""
 T = TypeVar("T")
 
 

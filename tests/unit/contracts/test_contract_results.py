@@ -128,7 +128,8 @@ def _refuse_float(text: str) -> Decimal:
 def test_result_json_has_no_float_numbers() -> None:
     text = _result().model_dump_json()
     json.loads(text, parse_float=_refuse_float)
-    assert '"avg_fill_price":"187.4133333333333333333333333"' in text
+    assert '"avg_fill_price":"187.41"' in text
+    assert '"filled_notional":"2313.74"' in text
     assert '"slippage_bps":"0.3333333333333333333333333333"' in text
 
 
@@ -157,11 +158,62 @@ def test_summary_counts_and_notionals() -> None:
     assert (summary.failed, summary.skipped) == (0, 0)
     assert summary.planned_sell_notional == Decimal("2500.00")
     assert summary.planned_buy_notional == Decimal("5000.00")
-    assert summary.filled_buy_notional == Decimal("1245.3")
-    assert summary.filled_sell_notional == Decimal("12.345678901") * Decimal(
-        "187.4133333333333333333333333"
-    )
+    assert summary.filled_buy_notional == Decimal("1245.30")
+    assert summary.filled_sell_notional == Decimal("2313.74")  # 2313.7399999... in cents
     assert (summary.repegs, summary.market_fallbacks) == (6, 1)
+
+
+@pytest.mark.parametrize(
+    ("exact", "reported"),
+    [
+        ("2241.1690445658400016746", "2241.17"),  # issue 12 item 9: a sub-dollar stock's buy
+        ("0.005", "0.00"),  # ties to even
+        ("0.015", "0.02"),
+        ("1245.3", "1245.30"),
+        ("0", "0.00"),
+        ("-0.000", "0.00"),  # a negative zero is written as zero
+        ("12345678901234567890123456789.125", "12345678901234567890123456789.12"),  # 31 digits
+    ],
+)
+def test_dollars_in_a_result_are_whole_cents_to_the_nearest_ties_to_even(
+    exact: str, reported: str
+) -> None:
+    order = _order("AAPL", Action.BUY, ItemStatus.FILLED, "1", "100")
+    rounded = order.model_copy(update={"filled_notional": Decimal(exact)})
+    again = OrderResult.model_validate(rounded.model_dump())
+    assert again.model_dump(mode="json")["filled_notional"] == reported
+
+
+@pytest.mark.parametrize(
+    ("exact", "reported"),
+    [
+        ("0.4523187416036283783783783784", "0.4523"),  # below $1: four decimals
+        ("0.45215", "0.4522"),  # ties to even
+        ("0.45225", "0.4522"),
+        ("187.4133333333333333333333333", "187.41"),  # at or above $1: cents
+        ("2.005", "2.00"),
+        ("0.99996", "1.00"),  # reaches $1: restated in cents
+        ("0.00004", "0.0001"),  # a positive price never becomes zero
+    ],
+)
+def test_prices_in_a_result_are_on_the_brokers_tick_to_the_nearest_ties_to_even(
+    exact: str, reported: str
+) -> None:
+    order = _order("PNNY", Action.BUY, ItemStatus.FILLED, "1", exact)
+    dumped = order.model_dump(mode="json")
+    assert dumped["avg_fill_price"] == reported
+    assert dumped["child_orders"][0]["avg_fill_price"] == reported
+
+
+def test_summary_totals_are_the_sums_of_the_rounded_items() -> None:
+    # Each 1.005 reports 1.00 (ties to even); the total is their sum, 2.00, not 2.01.
+    orders = tuple(
+        _order(symbol, Action.BUY, ItemStatus.FILLED, "1", "1.005") for symbol in ("A", "B")
+    )
+    assert [order.filled_notional for order in orders] == [Decimal("1.00")] * 2
+    summary = summarize_orders(orders, implementation_shortfall_bps=None)
+    assert summary.filled_buy_notional == Decimal("2.00")
+    assert summary.model_dump(mode="json")["filled_buy_notional"] == "2.00"
 
 
 def test_duration_ms_is_whole_milliseconds() -> None:

@@ -1,12 +1,16 @@
 """The committed JSON Schemas match the models, and the saved events satisfy them."""
 
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import jsonschema
 import pytest
 
+from plan_executor.domain.enums import Action, ItemStatus
 from plan_executor.domain.events import decode_event_object, parse_rebalance_event
+from plan_executor.domain.money import Dollars, Price, Shares
+from plan_executor.domain.results import OrderResult
 from plan_executor.domain.schemas import SCHEMA_FILES, render_schemas
 
 
@@ -66,3 +70,38 @@ def test_every_field_is_documented(name: str) -> None:
         if not spec.get("description")
     ]
     assert undocumented == []
+
+
+def test_a_results_rounded_money_satisfies_the_output_schema() -> None:
+    validator = jsonschema.Draft202012Validator(
+        json.loads(render_schemas()["execution-result.schema.json"])
+    )
+    order = _rounded_order("PNNY", "2241.1690445658400016746", "0.4523187416036283783783783784")
+    payload = order.model_dump(mode="json")
+    assert (payload["filled_notional"], payload["avg_fill_price"]) == ("2241.17", "0.4523")
+    order_schema = validator.schema["$defs"]["OrderResult"]
+    order_validator = jsonschema.Draft202012Validator(
+        {**order_schema, "$defs": validator.schema["$defs"]}
+    )
+    assert list(order_validator.iter_errors(payload)) == []
+    unrounded = {**payload, "filled_notional": "2241.1690445658400016746"}
+    assert "pattern" in {error.validator for error in order_validator.iter_errors(unrounded)}
+
+
+def _rounded_order(symbol: str, notional: str, avg: str) -> OrderResult:
+    return OrderResult(
+        symbol=symbol,
+        action=Action.BUY,
+        planned_notional=Dollars(Decimal("2250.00")),
+        filled_qty=Shares(Decimal("4954.8")),
+        avg_fill_price=Price(Decimal(avg)),
+        filled_notional=Dollars(Decimal(notional)),
+        status=ItemStatus.FILLED,
+        arrival_quote=None,
+        slippage_bps=None,
+        repegs=0,
+        market_fallback=False,
+        reason=None,
+        strategy_id=None,
+        child_orders=(),
+    )

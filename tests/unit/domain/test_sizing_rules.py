@@ -12,6 +12,7 @@ from plan_executor.domain.sizing import (
     Sized,
     Skip,
     SkipReason,
+    capped_sell_qty,
     quantise_qty,
     remaining_notional,
     remaining_qty,
@@ -199,3 +200,38 @@ def test_remainders_refuse_negative_inputs() -> None:
         remaining_qty(shares("-1"), shares("0"))
     with pytest.raises(ValueError, match="negative"):
         remaining_notional(dollars("10"), dollars("-1"))
+
+
+def test_a_whole_share_buy_below_one_share_rounds_to_zero_and_says_why() -> None:
+    skipped = size_buy(dollars("400.00"), price("497.65"), WHOLE_ONLY)
+    assert isinstance(skipped, Skip)
+    assert skipped.reason is SkipReason.ROUNDS_TO_ZERO
+    assert skipped.detail == "400.00 buys less than one whole share at 497.65"
+
+
+def test_a_sell_sized_below_its_dollars_was_capped_at_the_holding() -> None:
+    sized = size_sell(
+        dollars("20000"), price("271.45"), shares("22.5"), FRACTIONAL, full_exit=False
+    )
+    assert isinstance(sized, Sized)
+    asked = capped_sell_qty(dollars("20000"), price("271.45"), sized.qty, FRACTIONAL)
+    assert asked == Decimal("73.678393811")
+    within = size_sell(
+        dollars("2000"), price("271.45"), shares("22.5"), FRACTIONAL, full_exit=False
+    )
+    assert isinstance(within, Sized)
+    assert capped_sell_qty(dollars("2000"), price("271.45"), within.qty, FRACTIONAL) is None
+
+
+@settings(max_examples=200)
+@given(amount=amounts, price_=prices, held=holdings, asset=terms)
+def test_capped_exactly_when_the_holding_sized_the_sell(
+    amount: Decimal, price_: Price, held: Shares, asset: AssetTerms
+) -> None:
+    sized = size_sell(dollars(amount), price_, held, asset, full_exit=False)
+    if not isinstance(sized, Sized):
+        return
+    asked = capped_sell_qty(dollars(amount), price_, sized.qty, asset)
+    unlimited = size_sell(dollars(amount), price_, shares("1e12"), asset, full_exit=False)
+    assert isinstance(unlimited, Sized)
+    assert (asked is not None) == (sized.qty < unlimited.qty)

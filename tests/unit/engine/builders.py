@@ -15,13 +15,15 @@ from plan_executor.domain.pricing import DEFAULT_PROFILES
 from plan_executor.engine.config import ExecutionSettings, with_walk_durations
 from plan_executor.engine.executor import run_plan
 from plan_executor.engine.models import ExecutionDeps, ExecutionOutcome, ExecutionRequest
-from plan_executor.engine.progress import ProgressEvent
+from plan_executor.engine.progress import ProgressCallback, ProgressEvent
 
 from .fake_market import FakeClock, FakeMarket
 from .fakes import FakeBroker
 
 T0 = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)
 PLAN_TIME = T0 - timedelta(seconds=5)
+RUN_BUDGET_S = 60.0
+"""A run's default deadline: only a hang guard (runs here end in at most a few seconds)."""
 
 
 def item(
@@ -131,16 +133,25 @@ class Harness:
         self.broker.add_asset(symbol, fractionable=fractionable)
         self.market.set_quote(symbol, bid, ask)
 
-    def deps(self) -> ExecutionDeps:
+    def deps(self, on_progress: ProgressCallback | None = None) -> ExecutionDeps:
+        def progress(event: ProgressEvent) -> None:
+            self.progress.append(event)
+            if on_progress is not None:
+                on_progress(event)
+
         return ExecutionDeps(
             broker=self.broker,
             clock=self.clock,
             trading_mode=self.mode,
             settings=self.settings,
-            progress=self.progress.append,
+            progress=progress,
         )
 
     async def run(
-        self, detail: RebalancePlannedDetail, *, budget_s: float = 10.0
+        self,
+        detail: RebalancePlannedDetail,
+        *,
+        budget_s: float = RUN_BUDGET_S,
+        on_progress: ProgressCallback | None = None,
     ) -> ExecutionOutcome:
-        return await run_plan(request_for(detail), self.deps(), budget_s=budget_s)
+        return await run_plan(request_for(detail), self.deps(on_progress), budget_s=budget_s)

@@ -44,6 +44,8 @@ class FakeBroker(FakeVenue):
         self.subscriptions: list[FakeSubscription] = []
         # --- behaviour hooks ---
         self.market_open = True
+        self.closes_at: datetime | None = None
+        """The session close the market clock reports; None: six hours after the read."""
         self.trading_blocked = False
         self.stream_connected_at_open = True
         self.fill_wins_cancel: set[str] = set()
@@ -119,9 +121,8 @@ class FakeBroker(FakeVenue):
     async def clock(self) -> MarketClock:
         self._call("clock")
         now = self.clock_source.now()
-        return MarketClock(
-            now, self.market_open, now + timedelta(hours=16), now + timedelta(hours=6)
-        )
+        closes = self.closes_at or now + timedelta(hours=6)
+        return MarketClock(now, self.market_open, now + timedelta(hours=16), closes)
 
     async def account(self) -> AccountSnapshot:
         self._call("account")

@@ -7,14 +7,20 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from tests.support.run_deadline import RunDeadline
+from tests.support.steppable_loop import run_on_steppable_loop
 
 from plan_executor.domain.enums import ChildOrderStatus, ExecutionStatus, ItemStatus, Side
+from plan_executor.engine.progress import Phase, ProgressEvent, ProgressKind
 from plan_executor.ports import BrokerUnavailable
 
 from .builders import PLAN_TIME, Harness, fast_settings, item, plan_detail, plan_order_id
 
-GATE_S = 2.0
-"""Bound on how long a gated broker read waits for what it is gated on."""
+GATE_S = 30.0
+"""Hang guard on how long a gated broker read waits for what it is gated on (met in
+milliseconds; only a read that never comes reaches it)."""
+BUDGET_S = 30.0
+"""Never used up by a run here: where a deadline matters, the test brings it."""
 
 
 def _ready() -> Harness:
@@ -217,21 +223,37 @@ async def test_a_foreign_open_order_listed_early_is_cancelled_from_a_fresh_listi
     assert outcome.result.orders[0].status is ItemStatus.FILLED
 
 
-async def test_an_early_read_that_never_answers_is_bounded_by_the_deadline() -> None:
+def test_an_early_read_that_never_answers_is_bounded_by_the_deadline() -> None:
+    run_on_steppable_loop(_an_early_read_that_never_answers())
+
+
+async def _an_early_read_that_never_answers() -> None:
+    """The test brings the deadline (a steppable loop) once the rails passed while the read
+    hangs, so a slow machine cannot bring it during the rails instead."""
     h = _ready()
-    budget_s = 0.3
-    positions_stopped = asyncio.Event()
+    positions_asked, positions_stopped = asyncio.Event(), asyncio.Event()
+    deadline = RunDeadline(BUDGET_S)
 
     async def never_answers() -> None:
+        positions_asked.set()
         try:
             await asyncio.Event().wait()
         finally:
             positions_stopped.set()
 
+    def after_the_rails(event: ProgressEvent) -> None:
+        deadline(event)
+        rails_passed = event.kind is ProgressKind.PHASE_ENDED and event.phase is Phase.GUARDS
+        if rails_passed and positions_asked.is_set():
+            deadline.come()
+
     _gated(h, "positions", never_answers)
 
-    outcome = await h.run(plan_detail([item("AAPL", "SELL", "500")]), budget_s=budget_s)
+    outcome = await h.run(
+        plan_detail([item("AAPL", "SELL", "500")]), budget_s=BUDGET_S, on_progress=after_the_rails
+    )
 
+    assert deadline.came, "the rails passed while the positions read hung"
     assert outcome.result.status is ExecutionStatus.TIMED_OUT
     assert h.broker.submitted == []
     assert positions_stopped.is_set()

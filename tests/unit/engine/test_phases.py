@@ -82,7 +82,7 @@ async def test_buys_share_short_buying_power_by_priority() -> None:
         [item("GOOGL", "BUY", "2500", priority=2), item("MSFT", "BUY", "2500", priority=1)]
     )
 
-    outcome = await h.run(detail, budget_s=5)
+    outcome = await h.run(detail)
 
     googl, msft = outcome.result.orders
     assert msft.status is ItemStatus.FILLED
@@ -251,13 +251,57 @@ async def test_sell_still_open_after_the_settlement_wait_is_cancelled_as_wait_ex
     h.listed("AAPL", "100.00", "100.10")
     h.broker.hold("AAPL", "10")
     h.broker.unmatched.add("AAPL")
-    h.broker.cancel_latency_s = 0.5  # past cancel_confirm_timeout: the walk's cancel is unconfirmed
+    h.broker.cancel_latency_s = 0.5  # past cancel_confirm_timeout: confirmed on a later round
+    # The item's work breaks while its first limit rests, leaving that order open.
+    h.broker.after_submit.append(
+        lambda _: h.broker.faults["latest_quotes"].append(RuntimeError("quote feed broke"))
+    )
 
     outcome = await h.run(plan_detail([item("AAPL", "SELL", "500", target_weight="0")]))
 
-    (first, *_) = [r.client_order_id for r in h.broker.submitted]
-    reasons = _cancel_reasons(outcome.ledger_lines)[first]
-    assert reasons[:2] == [CancelReason.REPEG, CancelReason.WAIT_EXPIRED]  # walk, then settlement
+    [first] = [r.client_order_id for r in h.broker.submitted]
+    assert _cancel_reasons(outcome.ledger_lines)[first] == [CancelReason.WAIT_EXPIRED]
+    assert h.broker.open_orders() == []
+    assert outcome.result.status is not ExecutionStatus.TIMED_OUT
+
+
+async def test_a_walk_cancel_the_broker_confirms_late_is_asked_again_not_given_up() -> None:
+    h = Harness()
+    _other_holdings(h)
+    h.listed("AAPL", "100.00", "100.10")
+    h.broker.hold("AAPL", "10")
+    h.broker.unmatched.add("AAPL")
+    h.broker.cancel_latency_s = 0.5  # past cancel_confirm_timeout: each cancel confirms late
+
+    outcome = await h.run(plan_detail([item("AAPL", "SELL", "500", target_weight="0")]))
+
+    (sell,) = outcome.result.orders
+    first = h.broker.submitted[0].client_order_id
+    reasons = _cancel_reasons(outcome.ledger_lines)
+    assert reasons[first] == [CancelReason.REPEG], "asked once, confirmed: no settlement cancel"
+    assert all(CancelReason.DEADLINE not in found for found in reasons.values())
+    assert "not confirmed" not in (sell.reason or "")
+    assert len(h.broker.submitted) > 1, "the walk went on once each cancel was confirmed"
+    assert h.broker.open_orders() == []
+
+
+async def test_a_sell_submission_that_never_arrived_does_not_hold_the_settlement() -> None:
+    h = Harness(settings=fast_settings(settle_timeout=timedelta(milliseconds=50)))
+    _other_holdings(h)
+    h.listed("AAPL", "100.00", "100.10")
+    h.listed("MSFT", "200.00", "200.20")
+    h.broker.hold("AAPL", "10")
+    h.broker.faults["submit"].append(BrokerUnavailable("submit: 503"))  # never reached it
+    h.broker.faults["order_by_client_id"].append(BrokerUnavailable("lookup: 503"))
+
+    outcome = await h.run(
+        plan_detail([item("AAPL", "SELL", "500"), item("MSFT", "BUY", "1000")], urgency="URGENT")
+    )
+
+    sell, buy = outcome.result.orders
+    (lost,) = sell.child_orders
+    assert lost.status is ChildOrderStatus.REJECTED, "found absent once asked again: over"
+    assert buy.status is ItemStatus.FILLED, "the settlement went on to the buy"
     assert outcome.result.status is not ExecutionStatus.TIMED_OUT
 
 

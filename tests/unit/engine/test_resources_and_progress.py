@@ -3,6 +3,8 @@
 import asyncio
 
 import pytest
+from tests.support.run_deadline import RunDeadline, working
+from tests.support.steppable_loop import run_on_steppable_loop
 
 from plan_executor.domain.enums import ExecutionStatus, ItemStatus
 from plan_executor.domain.events import RebalancePlannedDetail
@@ -12,8 +14,11 @@ from plan_executor.engine.models import ExecutionDeps
 from plan_executor.engine.progress import Phase, ProgressEvent, ProgressKind
 from plan_executor.ports import BrokerUnavailable
 
-from .builders import Harness, item, plan_detail, request_for
+from .builders import RUN_BUDGET_S, Harness, item, plan_detail, request_for
 from .fakes import FakeOrder
+
+BUDGET_S = 30.0
+"""Far beyond the slow walk's first steps: the test brings the deadline."""
 
 
 def _two_items() -> tuple[Harness, RebalancePlannedDetail]:
@@ -77,10 +82,18 @@ async def test_stream_closed_when_the_engine_raises() -> None:
     _assert_closed(h)
 
 
-async def test_stream_closed_after_a_timeout() -> None:
+def test_stream_closed_after_a_timeout() -> None:
+    run_on_steppable_loop(_stream_closed_after_a_timeout())
+
+
+async def _stream_closed_after_a_timeout() -> None:
+    """The deadline is brought by the test (a steppable loop) once the sell is working, with
+    the stream open, so a slow machine cannot bring it during the guard rails instead."""
     h, detail = _two_items()
     h.market.set_quote("AAPL", "90.00", "90.10")  # far from where the walk starts: slow
-    outcome = await h.run(detail, budget_s=0.01)
+    deadline = RunDeadline(BUDGET_S, when=working("AAPL"))
+    outcome = await h.run(detail, budget_s=BUDGET_S, on_progress=deadline)
+    assert deadline.came
     assert outcome.result.status is ExecutionStatus.TIMED_OUT
     _assert_closed(h)
 
@@ -144,7 +157,7 @@ async def test_a_failing_progress_callback_does_not_break_execution() -> None:
     deps = ExecutionDeps(
         broker=h.broker, clock=h.clock, trading_mode=h.mode, settings=h.settings, progress=explode
     )
-    outcome = await run_plan(request_for(detail), deps, budget_s=10)
+    outcome = await run_plan(request_for(detail), deps, budget_s=RUN_BUDGET_S)
     assert outcome.result.status is ExecutionStatus.SUCCESS
 
 

@@ -16,7 +16,9 @@ from .fake_market import FakeClock, FakeMarket
 from .fakes import FakeBroker, FakeFeed
 
 PLAN_HASH = "0123456789"
-LONG = timedelta(seconds=5)
+LONG = timedelta(seconds=30)
+"""A hang guard: what is awaited comes within milliseconds (`wait_until` returns the order
+as it stands when this runs out, so it must not run out on a slow machine)."""
 S = ChildOrderStatus
 
 
@@ -100,7 +102,7 @@ async def test_news_before_registration_is_applied_on_registration() -> None:
     cid = _cid(7)
     async with tracker.running():
         feed.push(_fill_event(cid))
-        await asyncio.wait_for(feed.all_taken.wait(), 1)  # taken while the order is unknown
+        await asyncio.wait_for(feed.all_taken.wait(), LONG.total_seconds())  # order unknown
         assert not tracker.knows(cid)
         tracker.register(
             submitted(
