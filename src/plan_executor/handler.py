@@ -88,7 +88,7 @@ def sweep_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, An
     report = sweep(runtime, runner, context)
     record_sweep(metrics, recovered=len(report.recovered), failed=len(report.failed))
     for result in report.results:
-        _finish(ExecutionResult.model_validate(result), duplicate=False)
+        _finish(result, duplicate=False)
     return report.as_dict()
 
 
@@ -119,13 +119,18 @@ def _handle_plan(event: dict[str, Any], context: LambdaContext) -> dict[str, Any
     except IdempotencyAlreadyInProgressError:
         logger.warning("the same plan is executing in another invocation; retry later")
         raise
-    return _finish(ExecutionResult.model_validate(stored), duplicate=duplicate)
+    whole = runner.executed or ExecutionResult.model_validate(stored)
+    return _finish(whole, duplicate=duplicate, response=stored)
 
 
-def _finish(result: ExecutionResult, *, duplicate: bool) -> dict[str, Any]:
+def _finish(
+    result: ExecutionResult, *, duplicate: bool, response: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Metrics and the log line from the whole result; the invocation answers `response` (the
+    form the idempotency record keeps) when given."""
     record_result(metrics, result, duplicate=duplicate)
     logger.info(
         "plan finished",
         extra={"status": result.status.value, "reason": result.reason, "duplicate": duplicate},
     )
-    return result.as_published()
+    return result.as_published() if response is None else response

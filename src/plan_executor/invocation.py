@@ -97,6 +97,9 @@ class PlanRunner:
         self._runtime = runtime
         self._progress = progress
         self._served_duplicate = False
+        self.executed: ExecutionResult | None = None
+        """The whole result of the last execution or cleanup this runner ran (None for a
+        stored duplicate): the metrics' source, as the stored form may be trimmed."""
         self.config = IdempotencyConfig(
             event_key_jmespath="plan_id",
             payload_validation_jmespath="fingerprint",
@@ -123,6 +126,7 @@ class PlanRunner:
         """The result (as stored) and whether it was served from an earlier execution. `raw`
         is the event as delivered, kept in the plan's in-flight marker."""
         self._served_duplicate = False
+        self.executed = None
         self.config.register_lambda_context(context)
         plan = event.detail.rebalance_plan
         try:
@@ -137,15 +141,16 @@ class PlanRunner:
 
     def recover(
         self, marker: InflightMarker, context: LambdaContext
-    ) -> tuple[Recovery, dict[str, Any] | None]:
+    ) -> tuple[Recovery, ExecutionResult | None]:
         """Clean up after the execution `marker` belongs to, unless its plan's result is stored
         (then only the marker goes) or an invocation holds the plan (then nothing happens);
         the result published by the cleanup, if there was one."""
         self._served_duplicate = False
+        self.executed = None
         self.config.register_lambda_context(context)
         event = parse_event(marker.event)
         try:
-            result = self._recover_once(
+            self._recover_once(
                 plan_key=_plan_key(event), event=event, marker=marker, context=context
             )
         except IdempotencyAlreadyInProgressError:
@@ -153,7 +158,7 @@ class PlanRunner:
         self._forget_marker(marker.plan_id)
         if self._served_duplicate:
             return Recovery.ALREADY_REPORTED, None
-        return Recovery.RECOVERED, result
+        return Recovery.RECOVERED, self.executed
 
     def _forget_marker(self, plan_id: str) -> None:
         try:
@@ -190,6 +195,7 @@ class PlanRunner:
         delivery = asyncio.run(
             _execute_and_deliver(self._runtime, request, budget, self._progress, earlier)
         )
+        self.executed = delivery.result
         if releases_plan(delivery.result):
             if earlier is None:
                 self._runtime.inflight.delete(event.detail.rebalance_plan.plan_id)
@@ -206,6 +212,7 @@ class PlanRunner:
     ) -> dict[str, Any]:
         budget = min(_budget_seconds(self._runtime, context), RECOVERY_WORK_S)
         delivery = asyncio.run(_recover_and_deliver(self._runtime, event, marker, budget))
+        self.executed = delivery.result
         return stored_form(self._runtime, delivery.result)
 
 

@@ -21,6 +21,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from plan_executor.adapters.inflight_markers import InflightMarker
 from plan_executor.bootstrap import Runtime
+from plan_executor.domain.results import ExecutionResult
 from plan_executor.invocation import PlanRunner, Recovery, working_seconds
 
 logger = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ class SweepReport:
     """Plans still young enough to be delivered (and run) again: not the sweep's to clean."""
     failed: list[str] = field(default_factory=list)
     """Cleanups that raised: the marker stays, the next sweep tries again."""
-    results: list[dict[str, Any]] = field(default_factory=list)
+    results: list[ExecutionResult] = field(default_factory=list)
     """The results the cleanups published (for the plan metrics, as any plan's)."""
 
     def as_dict(self) -> dict[str, Any]:
