@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from types import ModuleType
+from typing import Any
 
 import pytest
 from service_support import (
@@ -15,6 +17,11 @@ from service_support import (
     log_records,
     metric_names,
 )
+from tests.support.aws_stack import AwsStack
+
+from plan_executor import invocation
+from plan_executor.adapters.eventbridge_detail import fit_detail
+from plan_executor.domain.results import ExecutionResult
 
 PLAN = "mixed-sell-and-buy.json"
 
@@ -39,6 +46,35 @@ def test_the_emf_blob_counts_the_plan_and_its_orders_in_the_namespace(
     assert len(plan_blob["SlippageBps"]) == filled
     for absent in ("LedgerWriteFailures", "DuplicatesServed", "PlansRejected"):
         assert absent not in plan_blob
+
+
+def test_a_result_stored_trimmed_still_counts_every_order(
+    handler: ModuleType,
+    aws_stack: AwsStack,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A result too large for one event is stored and answered trimmed (child orders left
+    out); the metrics still count the orders the execution placed. The trimming threshold is
+    lowered here (a real one takes a plan of more than ~160 items)."""
+
+    def trimmed_form(runtime: Any, result: ExecutionResult) -> dict[str, Any]:
+        fitted = fit_detail(result, source="plan-executor", detail_type="x", limit=8_000)
+        stored: dict[str, Any] = json.loads(fitted.detail)
+        return stored
+
+    monkeypatch.setattr(invocation, "stored_form", trimmed_form)
+    answered = invoke(handler, current_event(PLAN))
+
+    [plan_blob] = [
+        blob for blob in emf_blobs(capsys.readouterr().out) if "ExecutionDuration" in blob
+    ]
+    [published] = aws_stack.result_events(expected=1)
+    placed = child_ids(published["detail"])
+    assert "trimmed to fit" in str(answered["reason"])
+    assert child_ids(answered) == []
+    assert placed
+    assert plan_blob["OrdersPlaced"] == [float(len(placed))]
 
 
 def test_a_rejected_event_counts_as_rejected(
