@@ -69,7 +69,7 @@ IDEMPOTENCY_KEY_PREFIX = "plan-executor#plan"
 MIN_BUDGET_SECONDS = 1.0
 RECOVERY_WORK_S = 60.0
 """A cleanup's working budget (listing, cancels, confirmations), under the cleanup budget and
-the margin: it bounds the sweep's part of the recovery time (docs/design.md 2.11)."""
+the margin: it bounds the sweep's part of the recovery time (docs/design.md 5.1)."""
 PASSING_CONDITIONS = frozenset(
     {RejectionClass.KILL_SWITCH, RejectionClass.MARKET_CLOSED, RejectionClass.BROKER_UNAVAILABLE}
 )

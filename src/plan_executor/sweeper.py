@@ -8,7 +8,7 @@ its orders or report it. A schedule invokes the function with `SWEEP_EVENT` ever
 `SweepMinutes`; the sweep takes each marker whose plan is older than the plan age (so the rails
 would refuse it: only cleanup is left) to `PlanRunner.recover`, which goes through the plan's
 idempotency record: a live execution (a lock not expired) is left alone, a stored result only
-loses its marker, anything else is cleaned up and reported once. Bound: see docs/design.md 2.11.
+loses its marker, anything else is cleaned up and reported once. Bound: see docs/design.md 5.1.
 """
 
 import logging

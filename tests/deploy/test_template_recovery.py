@@ -1,6 +1,6 @@
 """The sweep that cleans up after a dead execution, as template.yaml deploys it: a schedule on
 the function's alias with the sweeper's own event, and timing values that keep the recovery
-bound (docs/design.md 2.11) under 15 minutes for every value the parameters allow."""
+bound (docs/design.md 5.1) under 15 minutes for every value the parameters allow."""
 
 import json
 from typing import Any
