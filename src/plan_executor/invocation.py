@@ -233,7 +233,6 @@ def _marker(
         event=raw,
         attempt=request.attempt,
         started_at=runtime.clock.now(),
-        result_event_id=request.result_event_id,
         plan_timestamp=plan.timestamp,
     )
 

@@ -32,8 +32,6 @@ class InflightMarker:
     attempt: str
     """The attempt token of the execution that wrote the marker (its ledger's key)."""
     started_at: datetime
-    result_event_id: str
-    """The id the execution's own result event had (or would have had)."""
     plan_timestamp: datetime
 
 
@@ -62,7 +60,6 @@ class InflightMarkers:
                 "event": {"S": encode_event_json(marker.event)},
                 "attempt": {"S": marker.attempt},
                 "started_at": {"S": marker.started_at.isoformat()},
-                "result_event_id": {"S": marker.result_event_id},
                 "plan_timestamp": {"S": marker.plan_timestamp.isoformat()},
                 EXPIRY_ATTRIBUTE: {"N": str(int(expires.timestamp()))},
             },
@@ -94,7 +91,6 @@ def _marker(item: Mapping[str, Any]) -> InflightMarker:
         event=decode_event_object(item["event"]["S"]),
         attempt=item["attempt"]["S"],
         started_at=_instant(item["started_at"]["S"]),
-        result_event_id=item["result_event_id"]["S"],
         plan_timestamp=_instant(item["plan_timestamp"]["S"]),
     )
 

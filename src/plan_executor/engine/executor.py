@@ -17,8 +17,6 @@ from datetime import datetime
 from typing import Any
 
 from plan_executor.domain.enums import Action, ExecutionStatus
-from plan_executor.domain.fingerprint import plan_fingerprint
-from plan_executor.domain.order_ids import short_plan_hash
 from plan_executor.domain.outcome import ItemEnding
 from plan_executor.domain.rejections import RejectionContext, SalvagedIds, rejected_result
 from plan_executor.engine.early_reads import EarlyReads
@@ -78,7 +76,7 @@ async def run_plan(
         return nothing_to_trade(request, deps, started, reason=None)
     progress = ProgressReporter(deps.progress)
     progress.phase_started(Phase.GUARDS)
-    journal = ExecutionJournal(plan, short_plan_hash(plan_fingerprint(plan)), started)
+    journal = ExecutionJournal.for_plan(plan, started)
     cleared = await _guard_rails(deps, journal, budget_s)
     if isinstance(cleared, GuardRejection):
         progress.phase_ended(Phase.GUARDS, "rejected")
@@ -110,7 +108,7 @@ async def recover_plan(
     deadline = asyncio.get_running_loop().time() + budget_s
     plan = request.detail.rebalance_plan
     progress = ProgressReporter(deps.progress)
-    journal = ExecutionJournal(plan, short_plan_hash(plan_fingerprint(plan)), deps.clock.now())
+    journal = ExecutionJournal.for_plan(plan, deps.clock.now())
     session = ExecutionSession(request, deps, journal, progress, unfinished=f"not_resumed: {why}")
     outcome = await session.run(reconcile_only, deadline=deadline)
     reason = f"recovered: {RECOVERY_NOTE}; {why}"
@@ -232,8 +230,7 @@ class ExecutionSession:
 
 async def reconcile_only(engine: Engine) -> None:
     """Adopt this plan's earlier orders, cancel and confirm the open ones; send nothing."""
-    for run in engine.journal.runs_for(Action.HOLD):
-        run.end(ItemEnding.SKIPPED)
+    engine.journal.skip_holds()
     earlier = await list_plan_orders(
         engine.broker, engine.journal, engine.settings, open_only=False
     )

@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from plan_executor.domain.enums import Action, Side
+from plan_executor.domain.fingerprint import plan_fingerprint
 from plan_executor.domain.ledger import MAX_QUOTES_PER_ORDER, CancelReason
 from plan_executor.domain.money import Shares
-from plan_executor.domain.order_ids import client_order_id, next_sequence
+from plan_executor.domain.order_ids import client_order_id, next_sequence, short_plan_hash
 from plan_executor.domain.outcome import ItemEnding
 from plan_executor.domain.plan import PlanItem, RebalancePlan
 from plan_executor.domain.quotes import Quote
@@ -117,8 +118,18 @@ class ExecutionJournal:
         """Submissions answered by neither an order nor a refusal (timeout, 5xx, cut off),
         however a lookup settled them later: the cleanup lists the broker's orders then."""
 
+    @classmethod
+    def for_plan(cls, plan: RebalancePlan, started_at: datetime) -> "ExecutionJournal":
+        """The journal of an attempt at `plan`, its orders named by the plan's hash."""
+        return cls(plan, short_plan_hash(plan_fingerprint(plan)), started_at)
+
     def runs_for(self, action: Action) -> list[ItemRun]:
         return [run for run in self.items if run.item.action is action]
+
+    def skip_holds(self) -> None:
+        """A HOLD sends nothing: it ends SKIPPED (the result gives the hold's reason)."""
+        for run in self.runs_for(Action.HOLD):
+            run.end(ItemEnding.SKIPPED)
 
     def run_for(self, symbol: str, side: Side) -> ItemRun | None:
         return next((run for run in self.items if run.symbol == symbol and run.side == side), None)

@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import TypeVar
 
 from plan_executor.domain.enums import Action
-from plan_executor.domain.outcome import ItemEnding
 from plan_executor.domain.sizing import AssetTerms
 from plan_executor.engine.config import ExecutionSettings
 from plan_executor.engine.early_reads import EarlyReads, answered, list_both
@@ -67,8 +66,7 @@ class Engine:
 async def run_steps(engine: Engine, guard: GuardsPassed, early: EarlyReads | None = None) -> None:
     """`early`: what was read while the rails were checked (used where it may be)."""
     journal, settings = engine.journal, engine.settings
-    for run in journal.runs_for(Action.HOLD):
-        run.end(ItemEnding.SKIPPED)
+    journal.skip_holds()
     engine.terms.update(
         {
             symbol: AssetTerms(fractionable=asset.fractionable, tradable=asset.tradable)

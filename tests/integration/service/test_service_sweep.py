@@ -55,7 +55,6 @@ def _leave_marker(stack: AwsStack, event: dict[str, Any], *, plan_age: timedelta
             event=event,
             attempt=f"0001-{now:%Y%m%dT%H%M%SZ}-0badc0de",
             started_at=now,
-            result_event_id="result-0badc0de0badc0de0badc0de",
             plan_timestamp=now - plan_age,
         )
     )
