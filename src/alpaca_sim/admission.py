@@ -10,6 +10,7 @@ from alpaca_sim.decimals import QTY_QUANTUM, ZERO, Price, Shares
 from alpaca_sim.market import Market
 from alpaca_sim.matching import collar_price
 from alpaca_sim.orders import SimOrder
+from alpaca_sim.refusals import RefusalWording
 from alpaca_sim.rules import (
     OrderRequest,
     check_asset,
@@ -39,6 +40,7 @@ class Book:
     assets: Mapping[str, AssetSpec]
     market: Market
     collar_pct: Decimal
+    wording: RefusalWording
 
 
 def admit(
@@ -46,7 +48,7 @@ def admit(
 ) -> Admission:
     """Check `request` against Alpaca's rules; raises SimError with Alpaca's code if refused."""
     if request.client_order_id is not None:
-        check_unique_client_order_id(request.client_order_id, book.client_order_ids)
+        check_unique_client_order_id(request.client_order_id, book.client_order_ids, book.wording)
     asset = check_asset(request, book.assets.get(request.symbol))
     others = [o for o in book.orders if o.is_open and o is not replacing]
     check_wash_trade(request.side, request.symbol, others)

@@ -252,6 +252,7 @@ class Engine:
             self.scenario.assets,
             self.market,
             self.scenario.collar_pct,
+            self.scenario.refusals,
         )
 
     def _create(
@@ -364,8 +365,7 @@ class Engine:
     def cancel(self, order: SimOrder) -> None:
         """Request a cancel (asynchronous, like Alpaca: confirmed after the ack latency)."""
         at = self.cursor
-        check_cancelable(order)
-        if order.status is S.PENDING_CANCEL:
+        if not check_cancelable(order, self.scenario.refusals) or order.status is S.PENDING_CANCEL:
             return
         was_live = order.status in {S.NEW, S.PARTIALLY_FILLED}
         self._move(order, E.CANCEL_REQUESTED, at)

@@ -19,6 +19,7 @@ from alpaca_sim.decimals import (
 )
 from alpaca_sim.errors import bad_request, forbidden, unprocessable
 from alpaca_sim.orders import CANCELABLE, REPLACEABLE, SimOrder
+from alpaca_sim.refusals import RefusalWording, already_in_state
 from alpaca_sim.scenario import AssetSpec
 
 MAX_CLIENT_ORDER_ID = 128
@@ -113,9 +114,13 @@ def check_asset(request: OrderRequest, asset: AssetSpec | None) -> AssetSpec:
     return asset
 
 
-def check_unique_client_order_id(client_order_id: str, known: Collection[str]) -> None:
+def check_unique_client_order_id(
+    client_order_id: str, known: Collection[str], wording: RefusalWording
+) -> None:
+    """Unique forever, even after the first order ended (alpaca-py issue #260); the refusal in
+    the scenario's recorded wording (alpaca_sim.refusals)."""
     if client_order_id in known:
-        raise bad_request("client_order_id must be unique")
+        raise wording.duplicate_client_order_id_error()
 
 
 def check_wash_trade(side: str, symbol: str, open_orders: Iterable[SimOrder]) -> None:
@@ -157,9 +162,15 @@ def parse_order_id(order_id: str) -> str:
         raise bad_request("order_id is missing") from exc
 
 
-def check_cancelable(order: SimOrder) -> None:
-    if order.status not in CANCELABLE:
-        raise unprocessable("order is not cancelable")
+def check_cancelable(order: SimOrder, wording: RefusalWording) -> bool:
+    """Whether a cancel request moves `order`. An order past cancelling is refused with its
+    status named, or, under the scenario's `accepted` reading, a terminal one is taken without
+    effect (False); sources in alpaca_sim.refusals."""
+    if order.status in CANCELABLE:
+        return True
+    if order.is_open or not wording.accepts_terminal_cancel:
+        raise already_in_state(order.status.value)
+    return False
 
 
 def check_replaceable(order: SimOrder) -> None:

@@ -6,6 +6,9 @@ optional `"flow"` object in a symbol's spec that overrides either field for that
 `rate_per_min` is the mean number of arrivals per minute of session time (buys and sells
 together; 0, the default, means no flow: resting orders then fill only when the quote moves
 through them); `mean_size` is the mean arriving size in shares (default 100).
+
+An optional `"refusals"` object picks which recorded Alpaca wording the venue gives a duplicate
+client_order_id and a cancel of a terminal order (readings and sources: alpaca_sim.refusals).
 """
 
 import importlib
@@ -22,6 +25,7 @@ from pathlib import Path
 from alpaca_sim.clock import require_aware
 from alpaca_sim.decimals import Dollars, Price, Shares, to_decimal
 from alpaca_sim.errors import SimError, bad_request
+from alpaca_sim.refusals import RefusalWording, refusal_wording
 from alpaca_sim.session import SessionCalendar
 
 _EXCHANGES = frozenset({"AMEX", "ARCA", "BATS", "NYSE", "NASDAQ", "NYSEARCA", "OTC"})
@@ -110,6 +114,7 @@ class Scenario:
     stale_after_seconds: float = 5.0
     collar_pct: Decimal = Decimal(2)
     flow: Mapping[str, FlowSpec] = field(default_factory=dict)  # absent symbol: NO_FLOW
+    refusals: RefusalWording = field(default_factory=RefusalWording)  # alpaca_sim.refusals
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -183,6 +188,7 @@ def _build(d: Mapping[str, object]) -> Scenario:
         stale_after_seconds=float(str(market.get("stale_after_seconds", 5.0))),
         collar_pct=to_decimal(market.get("collar_pct", "2")),
         flow=_flows(_section(d, "flow"), specs),
+        refusals=refusal_wording(_section(d, "refusals")),
     )
 
 

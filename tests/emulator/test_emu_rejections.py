@@ -150,7 +150,7 @@ async def test_cancel_of_a_filled_order_is_not_cancelable(trading: TradingClient
     error = await api_error(trading.cancel_order_by_id, order.id)
 
     assert (error.status_code, error.code) == (422, 42210000)
-    assert error.message == "order is not cancelable"
+    assert error.message == 'order is already in "filled" state'
 
 
 async def test_unknown_order_ids_are_not_found(trading: TradingClient):

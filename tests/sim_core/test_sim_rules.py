@@ -248,7 +248,7 @@ def test_terminal_orders_are_not_cancelable() -> None:
     assert (error.status, error.code, error.message) == (
         422,
         UNPROCESSABLE,
-        "order is not cancelable",
+        'order is already in "filled" state',
     )
 
 
