@@ -7,10 +7,11 @@ each is the default). Every reading names its source.
 
 Duplicate client_order_id (`"duplicate_client_order_id"`):
 - `underscored` (default): 422 `{"code": 40010001, "message": "client_order_id must be unique"}`,
-  measured against the paper API in 2026 (a third-party dedup probe, quoted in
-  /work/shared/reference/alpaca-api.md B.4) and the wording users quote in alpaca-py issue #260.
-- `underscored_42210000`: the same words under code 42210000, recorded from a live account by
-  another third-party client (GitHub code index).
+  measured against the paper API in 2026 by a third-party dedup probe (GitHub code index),
+  observed across several codebases (/work/shared/reference/alpaca-api.md B.4), and the words
+  users quote in alpaca-py issue #260.
+- `underscored_42210000`: the same words under code 42210000, recorded from a running
+  deployment by another third-party client (GitHub code index).
 - `spaced`: 422 `{"code": 40010001, "message": "client order id must be unique"}`, the spaced
   wording as third-party clients' fixtures record it.
 - `spaced_without_code`: 422 `{"message": "client order id must be unique"}` (no code), as a

@@ -63,7 +63,7 @@ BODIES: tuple[RecordedBody, ...] = (
         422,
         '{"code":42210000,"message":"client_order_id must be unique"}',
         Meaning.TAKEN,
-        "third-party: recorded from a live deployment (18 aborts in 6 hours)",
+        "third-party: recorded from a running deployment ('measured on the live box')",
     ),
     RecordedBody(
         "duplicate, spaced, 40010001",
