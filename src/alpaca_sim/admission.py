@@ -15,7 +15,7 @@ collar (its price limit for matching) is not its buying power value.
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from decimal import ROUND_UP, Decimal
 
 from alpaca_sim.account import Account, held_for_sells
@@ -27,7 +27,7 @@ from alpaca_sim.daytrades import (
     trading_day,
 )
 from alpaca_sim.decimals import QTY_QUANTUM, ZERO, Dollars, Price, Shares
-from alpaca_sim.margin import Figures, Opening, entered_on, figures, marks, opening
+from alpaca_sim.margin import Figures, Opening, entered, figures, marks, opening
 from alpaca_sim.market import Market, Quote
 from alpaca_sim.matching import collar_price
 from alpaca_sim.orders import Fill, SimOrder
@@ -67,20 +67,20 @@ class AccountBook:
         """Buying power now (a margin account values its holdings at their marks)."""
         account = self.account
         prices = marks(market, account.holdings, at) if self.terms.is_margin else {}
-        today = trading_day(self.day_trades.calendar, at)
         return figures(
             self.terms,
             account,
             prices=prices,
             open_orders=open_orders,
             start_of_day=self.start_of_day,
-            entered_today=self.entered_on(today),
+            entered_today=self.entered_today(at),
         )
 
-    def entered_on(self, day: date) -> Dollars:
+    def entered_today(self, at: datetime) -> Dollars:
         if not (self.terms.legacy_pdt and self.terms.is_margin):
             return Dollars(ZERO)
-        return entered_on(self.day_trades.fills, day)
+        book = self.day_trades
+        return entered(book.fills_on(trading_day(book.calendar, at)))
 
 
 def account_book(

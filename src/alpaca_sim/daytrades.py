@@ -48,8 +48,12 @@ class DayTradeBook:
     def count(self, at: datetime) -> int:
         """Day trades in the last 5 business days, the session of `at` included."""
         window = recent_sessions(self.calendar, trading_day(self.calendar, at), WINDOW_SESSIONS)
-        made = sum(day_trades_on(self.fills, day) for day in window)
+        made = sum(day_trades(self.fills_on(day)) for day in window)
         return made + (self.carried if self.carried_on in window else 0)
+
+    def fills_on(self, day: date) -> list[Fill]:
+        """The executions of the session on `day`, in order."""
+        return [f for f in self.fills if trading_day(self.calendar, f.at) == day]
 
 
 def trading_day(calendar: SessionCalendar, at: datetime) -> date:
@@ -75,21 +79,15 @@ def session_before(calendar: SessionCalendar, at: datetime) -> date | None:
     return earlier[0] if earlier else None
 
 
-def day_trades_on(fills: Iterable[Fill], day: date) -> int:
-    """Sells that follow a buy of the same symbol in `day`'s executions."""
+def day_trades(session: Iterable[Fill]) -> int:
+    """Sells that follow a buy of the same symbol in one session's executions."""
     last_side: dict[str, str] = {}
     trades = 0
-    for fill in fills:
-        if fill.at.date() != day:
-            continue
+    for fill in session:
         if fill.side == "sell" and last_side.get(fill.symbol) == "buy":
             trades += 1
         last_side[fill.symbol] = fill.side
     return trades
-
-
-def bought_on(fills: Iterable[Fill], symbol: str, day: date) -> bool:
-    return any(f.symbol == symbol and f.side == "buy" and f.at.date() == day for f in fills)
 
 
 def could_day_trade(
@@ -98,9 +96,10 @@ def could_day_trade(
     """Whether an order could complete a day trade: a sell of what was bought today or is
     being bought, or a buy while a sell is pending (pending pairs count either way round)."""
     opposite = any(o.symbol == symbol and o.side != side and o.is_open for o in open_orders)
-    if side == "buy":
+    if side == "buy" or opposite:
         return opposite
-    return opposite or bought_on(book.fills, symbol, trading_day(book.calendar, at))
+    today = book.fills_on(trading_day(book.calendar, at))
+    return any(f.symbol == symbol and f.side == "buy" for f in today)
 
 
 def check_pattern_day_trading(

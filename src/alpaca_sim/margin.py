@@ -24,7 +24,7 @@ Reg T buying power), what could be bought without borrowing.
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 
 from alpaca_sim.account import Account, buy_hold
@@ -122,13 +122,12 @@ def _day_trading(terms: AccountTerms, start_of_day: Opening, entered_today: Doll
     return max(ZERO, bod_daytrading(terms, start_of_day) - entered_today)
 
 
-def entered_on(fills: Iterable[Fill], day: date) -> Dollars:
-    """Cost of the shares bought on `day` and still held (exits the same day credit it back)."""
+def entered(session: Iterable[Fill]) -> Dollars:
+    """Cost of the shares one session bought and still holds (exits the same session credit it
+    back)."""
     bought: dict[str, tuple[Decimal, Decimal]] = {}
     sold: dict[str, Decimal] = {}
-    for fill in fills:
-        if fill.at.date() != day:
-            continue
+    for fill in session:
         if fill.side == "buy":
             qty, value = bought.get(fill.symbol, (ZERO, ZERO))
             bought[fill.symbol] = (qty + fill.qty, value + fill.qty * fill.price)

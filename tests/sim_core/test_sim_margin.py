@@ -3,7 +3,7 @@ view Alpaca shows for them, day trade counting and the legacy pattern day trader
 
 import json
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from importlib import resources
 from typing import Any
@@ -12,7 +12,7 @@ import pytest
 from simcore_support import limit, market, refused
 
 from alpaca_sim import Venue, scenario_from_dict
-from alpaca_sim.daytrades import PDT_DENIED, PDT_MESSAGE, day_trades_on
+from alpaca_sim.daytrades import PDT_DENIED, PDT_MESSAGE, day_trades
 from alpaca_sim.decimals import Price, Shares
 from alpaca_sim.orders import Fill
 
@@ -166,7 +166,7 @@ def test_the_era_decides_the_rule_unless_the_scenario_says() -> None:
 
 
 @pytest.mark.parametrize(
-    ("sequence", "day_trades"),
+    ("sequence", "count"),
     [
         ("BBS", 1),  # FINRA example A: buy 250, buy 250, sell 500
         ("BSBS", 2),  # example B
@@ -176,21 +176,20 @@ def test_the_era_decides_the_rule_unless_the_scenario_says() -> None:
         ("SB", 0),  # selling what was held overnight, then buying, is no day trade
     ],
 )
-def test_day_trades_are_counted_as_finra_counts_them(sequence: str, day_trades: int) -> None:
+def test_day_trades_are_counted_as_finra_counts_them(sequence: str, count: int) -> None:
     at = datetime(2026, 6, 2, 15, 0, tzinfo=UTC)
     fills = [
         _fill("ABC", "buy" if side == "B" else "sell", at + timedelta(minutes=i))
         for i, side in enumerate(sequence)
     ]
-    assert day_trades_on(fills, date(2026, 6, 2)) == day_trades
-    assert day_trades_on(fills, date(2026, 6, 3)) == 0
+    assert day_trades(fills) == count
 
 
 def test_day_trades_in_two_symbols_are_two() -> None:  # FINRA example F
     at = datetime(2026, 6, 2, 15, 0, tzinfo=UTC)
     fills = [_fill("ABC", "buy", at), _fill("XYZ", "buy", at)]
     fills += [_fill("ABC", "sell", at), _fill("XYZ", "sell", at)]
-    assert day_trades_on(fills, date(2026, 6, 2)) == 2
+    assert day_trades(fills) == 2
 
 
 def _fill(symbol: str, side: str, at: datetime) -> Fill:
