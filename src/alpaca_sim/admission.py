@@ -18,19 +18,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_UP, Decimal
 
-from alpaca_sim.account import Account, held_for_sells
-from alpaca_sim.daytrades import (
-    DayTradeBook,
-    check_pattern_day_trading,
-    could_day_trade,
-    session_before,
-    trading_day,
-)
-from alpaca_sim.decimals import QTY_QUANTUM, ZERO, Dollars, Price, Shares
-from alpaca_sim.margin import Figures, Opening, entered, figures, marks, opening
+from alpaca_sim.account import held_for_sells
+from alpaca_sim.account_book import AccountBook
+from alpaca_sim.daytrades import check_pattern_day_trading, could_day_trade
+from alpaca_sim.decimals import QTY_QUANTUM, ZERO, Price, Shares
 from alpaca_sim.market import Market, Quote
 from alpaca_sim.matching import collar_price
-from alpaca_sim.orders import Fill, SimOrder
+from alpaca_sim.orders import SimOrder
 from alpaca_sim.rules import (
     OrderRequest,
     check_asset,
@@ -40,8 +34,7 @@ from alpaca_sim.rules import (
     check_unique_client_order_id,
     check_wash_trade,
 )
-from alpaca_sim.scenario import AccountTerms, AssetSpec, Scenario
-from alpaca_sim.session import SessionCalendar
+from alpaca_sim.scenario import AssetSpec
 
 
 @dataclass(frozen=True)
@@ -52,51 +45,6 @@ class Admission:
     sell_hold_qty: Shares
     valued_at: Price | None
     """The price a qty order was valued at (its limit, or the far side for a market order)."""
-
-
-@dataclass(frozen=True)
-class AccountBook:
-    """The account side of admission: its kind, its executions and its previous close."""
-
-    terms: AccountTerms
-    account: Account
-    day_trades: DayTradeBook
-    start_of_day: Opening
-
-    def figures(self, market: Market, open_orders: Iterable[SimOrder], at: datetime) -> Figures:
-        """Buying power now (a margin account values its holdings at their marks)."""
-        account = self.account
-        prices = marks(market, account.holdings, at) if self.terms.is_margin else {}
-        return figures(
-            self.terms,
-            account,
-            prices=prices,
-            open_orders=open_orders,
-            start_of_day=self.start_of_day,
-            entered_today=self.entered_today(at),
-        )
-
-    def entered_today(self, at: datetime) -> Dollars:
-        if not (self.terms.legacy_pdt and self.terms.is_margin):
-            return Dollars(ZERO)
-        book = self.day_trades
-        return entered(book.fills_on(trading_day(book.calendar, at)))
-
-
-def account_book(
-    scenario: Scenario,
-    account: Account,
-    calendar: SessionCalendar,
-    fills: Sequence[Fill],
-    start: datetime,
-) -> AccountBook:
-    """The account side of a venue starting at `start`: its previous close is the scenario's
-    prices, and its carried day trades count as made in the session before."""
-    trades = DayTradeBook(
-        calendar, fills, scenario.account.daytrade_count, session_before(calendar, start)
-    )
-    start_of_day = opening(scenario.cash, scenario.positions, scenario.prices)
-    return AccountBook(scenario.account, account, trades, start_of_day)
 
 
 @dataclass(frozen=True)

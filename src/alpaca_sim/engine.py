@@ -14,7 +14,8 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from alpaca_sim.account import Account
-from alpaca_sim.admission import Admission, Book, account_book, admit
+from alpaca_sim.account_book import account_book
+from alpaca_sim.admission import Admission, Book, admit
 from alpaca_sim.errors import SimError
 from alpaca_sim.flow import Arrival, FlowStream, flow_can_trade, flow_fills
 from alpaca_sim.market import Market, Quote
