@@ -7,7 +7,7 @@ from plan_executor.domain.enums import ChildOrderStatus, ItemStatus, OrderType, 
 from plan_executor.domain.money import ZERO, dollars
 from plan_executor.domain.sizing import AssetTerms, Sized, size_buy
 
-from .builders import Harness, item, plan_detail
+from .builders import Harness, fast_settings, item, plan_detail
 from .fake_market import Book
 
 
@@ -86,7 +86,7 @@ async def test_incident_07_fill_wins_the_cancel_race() -> None:
 
 
 async def test_incident_08_never_repeg_same_price() -> None:
-    h = Harness()
+    h = Harness(settings=fast_settings(walk_min_spread_ticks=1))  # it walks at one tick too
     h.listed("AAPL", "10.00", "10.01")  # one tick wide: several steps round to one price
     h.broker.hold("AAPL", "100")
 
