@@ -106,7 +106,7 @@ async def test_a_cancel_refused_because_the_order_filled_takes_the_fill_from_the
 
 
 async def test_incident_08_never_repeg_same_price() -> None:
-    h = Harness()
+    h = Harness(settings=fast_settings(walk_min_spread_ticks=1))  # it walks at one tick too
     h.listed("AAPL", "10.00", "10.01")  # one tick wide: several steps round to one price
     h.broker.hold("AAPL", "100")
 
