@@ -28,8 +28,10 @@ def test_starting_account_matches_the_scenario() -> None:
 
 def test_open_limit_buy_holds_limit_times_remaining_until_filled_or_canceled() -> None:
     venue = make_venue()
-    venue.script_quote("AAPL", bid="99.90", ask="100.10", ask_size="4")
+    venue.script_quote("AAPL", bid="99.90", ask="100.10")
+    venue.partial_fill_next("AAPL", "4")
     order = venue.submit_order(limit("AAPL", "buy", "10", "100.50"))
+    venue.script_quote("AAPL", bid="100.90", ask="101.10")  # the rest is no longer marketable
     # 4 filled at 100.10 (cash spent), 6 still held at the limit price
     assert Decimal(venue.account()["cash"]) == CASH - Decimal("400.40")
     assert bp(venue) == CASH - Decimal("400.40") - Decimal("603.00")
