@@ -12,11 +12,12 @@ because the sim emulates the paper endpoint, the world users test in.
   * "Your order quantity is not checked against the NBBO quantities": the whole order fills
     whatever size the quote displays.
   * Random partial fills about 10 % of the time: each time an order fills, with probability
-    0.10 (the scenario's `partial_fill_share`) it gets only 10-90 % of what is left (drawn per
-    order and fill, keyed on the seed).
-    Alpaca does not say what happens to the rest; here it keeps working and fills at a later
-    market step while the order is still marketable (users report paper remainders filling
-    later, at times minutes later). A fill-or-kill order is never split (FOK forbids a partial).
+    0.10 (the scenario's `partial_fill_share`) it gets only 10-90 % of what is left, drawn per
+    fill and keyed on the seed and the order's client_order_id. Alpaca does not say what
+    happens to the rest, and we found no recorded answer; here it keeps working and may fill
+    at a later market step while the order is still marketable (each such fill again partial
+    with the same chance). A fill-or-kill order is never split (FOK forbids a partial fill);
+    an IOC order's rest is canceled at once, as IOC requires.
   * No price improvement, no queue position, no market impact ("paper trading does not account
     for: market impact, information leakage, price slippage due to latency, order queue
     position, price improvement"). No other trader's order ever fills ours: a passive limit,
@@ -31,14 +32,16 @@ live: the market a real order from a retail broker meets.
     globaltrading.net, "six market makers ... 666m"), and Alpaca routes its S&P 500 market
     orders largely to such wholesalers (Alpaca's FINRA Rule 606 report, 2024 Q3). Each order
     draws its ratio uniformly from 0.38-0.55 (mean 0.465, inside the reported band), keyed on
-    the seed and the order. The price is on a $0.0001 grid for stocks at or above $1 (a
+    the seed and its client_order_id. The price is on a $0.0001 grid for stocks at or above $1 (a
     hundredth of a cent; wholesalers print sub-penny improvements such as an AAPL buy at
     609.1499 against a 609.15 offer, Nanex, "Bad Apples in AAPL", 2012; the SEC kept executions
     below the quoting tick allowed when it amended Rule 612 in 2024), $0.000001 below $1, to
     the nearest point of that grid: never beyond the mid, never worse than the quote.
-  * Size: the whole order fills whatever the displayed size. A wholesaler fills a retail order
-    from its own inventory rather than from the displayed book; the orders this sim sees are
-    retail-sized (a plan's children are a few hundred to a few thousand dollars).
+  * Size: the whole order fills whatever the displayed size. A wholesaler executes a retail
+    order internally, as principal, not against the displayed book (SEC, Order Competition
+    Rule proposal, Release 34-96495, 2022: wholesalers "typically execute the marketable orders
+    of individual investors internally"; six of them receive 90 % of those orders); the orders
+    this sim sees are retail-sized (a plan's children are hundreds to a few thousand dollars).
   * Orders that rest (limits not marketable when they meet the quote) fill through other
     traders' flow (alpaca_sim.flow): at their limit, inside the spread first, at the touch
     behind the displayed size, with adverse selection (part of the flow trades in the
@@ -51,7 +54,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Protocol
 
 from alpaca_sim.decimals import Price, tick_for
-from alpaca_sim.draws import keyed_unit
+from alpaca_sim.draws import keyed_unit, text_key
 from alpaca_sim.market import Market, Quote
 from alpaca_sim.matching import (
     Execution,
@@ -118,14 +121,12 @@ class PaperFills:
     def _maybe_partial(
         self, order: SimOrder, execution: Execution, *, whole_shares: bool
     ) -> Execution:
-        nth = len(order.fills)
-        if (
-            order.time_in_force == "fok"
-            or keyed_unit(self._seed, order.seq, nth, _DRAW_PARTIAL) >= self._partial_fill_share
-        ):
+        key, nth = _order_key(order), len(order.fills)
+        partial = keyed_unit(self._seed, key, nth, _DRAW_PARTIAL) < self._partial_fill_share
+        if order.time_in_force == "fok" or not partial:
             return execution
         share = _PARTIAL_LEAST + (_PARTIAL_MOST - _PARTIAL_LEAST) * keyed_unit(
-            self._seed, order.seq, nth, _DRAW_FRACTION
+            self._seed, key, nth, _DRAW_FRACTION
         )
         most = execution.qty * Decimal(f"{share:.6f}")
         return cut_to(execution, most, whole_shares=whole_shares)
@@ -165,10 +166,16 @@ class LiveFills:
 
     def ratio_for(self, order: SimOrder) -> Decimal:
         """The order's effective/quoted spread ratio, 0.38-0.55, keyed on the seed and order."""
-        unit = keyed_unit(self._seed, order.seq, _DRAW_RATIO)
+        unit = keyed_unit(self._seed, _order_key(order), _DRAW_RATIO)
         return IMPROVEMENT_RATIO_CENTRE + IMPROVEMENT_RATIO_HALF_RANGE * Decimal(
             f"{2 * unit - 1:.4f}"
         )
+
+
+def _order_key(order: SimOrder) -> int:
+    """Draws for an order are keyed on its client_order_id: the same order of the same plan
+    gets the same partial fills and improvement on a seed, whatever happened around it."""
+    return text_key(order.client_order_id)
 
 
 def improved_price(side: str, quote: Quote, ratio: Decimal) -> Price:

@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from simcore_support import limit, make_venue, market, refused, step
+from simcore_support import limit, make_venue, market, refused, settle, step
 
 from alpaca_sim import default_scenario
 
@@ -87,12 +87,14 @@ def test_open_sells_reduce_qty_available_not_qty() -> None:
 def test_position_disappears_when_sold_out_and_avg_entry_is_volume_weighted() -> None:
     venue = make_venue()
     venue.script_quote("TSLA", bid="430.00", ask="430.20", bid_size="1000", ask_size="1000")
-    venue.submit_order(limit("TSLA", "buy", "6", "430.20"))
+    bought = venue.submit_order(limit("TSLA", "buy", "6", "430.20"))
+    assert settle(venue, bought["id"])["status"] == "filled"
     position = venue.get_position("TSLA")
     expected_avg = (Decimal("352.75") * 14 + Decimal("430.20") * 6) / 20
     assert position["qty"] == "20"
     assert Decimal(position["avg_entry_price"]) == expected_avg.quantize(Decimal("1e-10"))
-    venue.submit_order(market("TSLA", "sell", "20"))
+    sold = venue.submit_order(market("TSLA", "sell", "20"))
+    assert settle(venue, sold["id"])["status"] == "filled"
     assert all(p["symbol"] != "TSLA" for p in venue.list_positions())
     assert refused(lambda: venue.get_position("TSLA")).status == 404
 

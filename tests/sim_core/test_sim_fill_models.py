@@ -12,7 +12,7 @@ from statistics import mean
 from typing import Any
 
 import pytest
-from simcore_support import limit, market, recorded, step
+from simcore_support import limit, market, recorded, settle, step
 
 from alpaca_sim import Venue, default_scenario, scenario_from_dict
 from alpaca_sim.decimals import CENT
@@ -43,15 +43,6 @@ def quote_of(venue: Venue, symbol: str) -> tuple[Decimal, Decimal]:
     return Decimal(str(quote["bp"])), Decimal(str(quote["ap"]))  # type: ignore[index]
 
 
-def until_done(venue: Venue, order_id: str, seconds: int = 30) -> dict[str, Any]:
-    for _ in range(seconds):
-        order = venue.get_order(order_id)
-        if order["status"] in {"filled", "canceled", "expired"}:
-            return order
-        step(venue)
-    return venue.get_order(order_id)
-
-
 # ----- paper -----
 
 
@@ -63,7 +54,7 @@ def test_paper_fills_at_the_quote_whatever_the_size_partially_about_a_tenth_of_t
     for index in range(1000):
         side = "buy" if index % 2 == 0 else "sell"
         order = venue.submit_order(market("AAPL", side, "7"))
-        done = until_done(venue, order["id"])
+        done = settle(venue, order["id"])
         assert (done["status"], done["filled_qty"]) == ("filled", "7")
         fills = [u for u in updates.for_order(order["id"]) if u["execution_id"]]
         touch = "100.02" if side == "buy" else "100"
