@@ -64,7 +64,6 @@ from alpaca_sim.matching import (
     whole_remainder,
 )
 from alpaca_sim.orders import SimOrder
-from alpaca_sim.scenario import FillModel as FillModelName
 from alpaca_sim.scenario import Scenario
 
 _PARTIAL_LEAST, _PARTIAL_MOST = 0.1, 0.9  # share of the remainder a partial fill takes
@@ -75,9 +74,6 @@ _DRAW_PARTIAL, _DRAW_FRACTION, _DRAW_RATIO = 1, 2, 3  # keep the keyed draws apa
 
 
 class FillModel(Protocol):
-    @property
-    def name(self) -> FillModelName: ...
-
     @property
     def uses_flow(self) -> bool:
         """Whether other traders' flow fills resting orders under this model."""
@@ -99,7 +95,6 @@ def fill_model_for(scenario: Scenario, seed: int) -> FillModel:
 class PaperFills:
     """Alpaca's paper engine: marketable orders at the quote, whole, partial ~10 % of the time."""
 
-    name: FillModelName = "paper"
     uses_flow = False
 
     def __init__(self, seed: int, partial_fill_share: float) -> None:
@@ -135,7 +130,6 @@ class PaperFills:
 class LiveFills:
     """A real market: wholesaler price improvement on arrival, flow for resting orders."""
 
-    name: FillModelName = "live"
     uses_flow = True
 
     def __init__(self, seed: int) -> None:
@@ -165,7 +159,7 @@ class LiveFills:
         return improved_price(order.side, quote, self.ratio_for(order))
 
     def ratio_for(self, order: SimOrder) -> Decimal:
-        """The order's effective/quoted spread ratio, 0.38-0.55, keyed on the seed and order."""
+        """The order's effective/quoted spread ratio, 0.38-0.55, keyed on seed and client id."""
         unit = keyed_unit(self._seed, _order_key(order), _DRAW_RATIO)
         return IMPROVEMENT_RATIO_CENTRE + IMPROVEMENT_RATIO_HALF_RANGE * Decimal(
             f"{2 * unit - 1:.4f}"

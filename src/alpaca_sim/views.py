@@ -121,6 +121,7 @@ def state_view(engine: Engine, *, seed: int, last_equity: Dollars) -> Json:
     return {
         "seed": seed,
         "scenario": engine.scenario.name,
+        "fill_model": engine.scenario.fill_model,
         "now": iso(at),
         "clock": clock_wire(at, engine.calendar),
         "account": account_view(engine, at, last_equity),

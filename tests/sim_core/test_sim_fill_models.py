@@ -4,7 +4,6 @@ marketable orders by about half the half-spread and fills resting limits through
 adversely selected. Both models see the same market for a seed."""
 
 import json
-from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from importlib import resources
@@ -14,7 +13,7 @@ from typing import Any
 import pytest
 from simcore_support import limit, market, recorded, settle, step
 
-from alpaca_sim import Venue, default_scenario, scenario_from_dict
+from alpaca_sim import SimError, Venue, default_scenario, scenario_from_dict
 from alpaca_sim.decimals import CENT
 from alpaca_sim.draws import keyed_unit
 from alpaca_sim.fillmodel import improved_price
@@ -266,11 +265,21 @@ def test_keyed_draws_are_uniform_and_depend_on_their_keys_alone() -> None:
     assert keyed_unit(7, 1, 2) != keyed_unit(7, 2, 1)
 
 
-def test_a_scenario_refuses_an_unknown_fill_model_and_a_bad_spread_distribution() -> None:
-    with pytest.raises(Exception, match="fill_model must be one of"):
-        scenario_from_dict(scenario_data("real"))
+def test_a_scenario_without_a_fill_model_is_paper_and_an_unknown_one_is_refused() -> None:
     data = scenario_data("live")
-    data["symbols"]["AAPL"]["spread_ticks"] = {"1": 0.5, "2": 0.4}
-    with pytest.raises(Exception, match="add up to 1"):
-        scenario_from_dict(data)
-    assert replace(default_scenario()).fill_model == "paper"
+    del data["fill_model"]
+    assert scenario_from_dict(data).fill_model == "paper"
+    assert Venue(scenario_from_dict(data), seed=1).state()["fill_model"] == "paper"
+    with pytest.raises(SimError) as caught:
+        scenario_from_dict(scenario_data("real"))
+    assert caught.value.status == 422
+    assert "fill_model must be one of" in caught.value.message
+
+
+def test_a_spread_distribution_must_add_up_to_one_over_whole_ticks() -> None:
+    for weights in ({"1": 0.5, "2": 0.4}, {"0": 1}, {"1": 1.1, "2": -0.1}):
+        data = scenario_data("paper")
+        data["symbols"]["AAPL"]["spread_ticks"] = weights
+        with pytest.raises(SimError) as caught:
+            scenario_from_dict(data)
+        assert caught.value.status == 422

@@ -3,6 +3,7 @@
 import itertools
 from decimal import Decimal
 
+import pytest
 from engine_sim_views import (
     ORDERS_PATH,
     api_log,
@@ -17,6 +18,9 @@ from alpaca_sim.server import SimServer
 from plan_executor.domain.enums import ItemStatus, OrderType, Urgency
 from plan_executor.domain.ledger import LedgerOrderLine
 from plan_executor.engine.progress import ProgressEvent
+
+WHOLE_FILLS = pytest.mark.parametrize("sim", [{"partial_fill_share": 0.0}], indirect=True)
+"""For tests of one order's one fill: no random paper partial fill splits it."""
 
 
 def _refused_posts(sim: SimServer) -> list[dict[str, object]]:
@@ -212,6 +216,7 @@ async def test_incident_09_orders_cancelled_by_the_broker_reach_the_market_fallb
     assert_result_matches_sim(sim, result)
 
 
+@WHOLE_FILLS
 async def test_incident_15_a_fill_without_a_price_is_reread_from_the_broker(
     sim: SimServer, harness: EngineHarness
 ) -> None:
@@ -237,6 +242,7 @@ async def test_incident_15_a_fill_without_a_price_is_reread_from_the_broker(
     assert line.avg_fill_price == Decimal(fill["price"])
 
 
+@WHOLE_FILLS
 async def test_incident_15_a_price_that_never_comes_is_never_estimated(
     sim: SimServer, harness: EngineHarness
 ) -> None:
