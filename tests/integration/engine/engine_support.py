@@ -75,6 +75,7 @@ def fast_settings(
     rest fills at a later step (alpaca_sim.fillmodel)."""
     base: dict[str, Any] = {
         "venue": Venue.LIVE,
+        "walk_min_spread_ticks": 2,  # opted in: these suites exercise the walk
         "profiles": with_walk_durations(
             DEFAULT_PROFILES,
             step_wait=timedelta(milliseconds=step_wait_ms),
