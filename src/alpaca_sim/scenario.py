@@ -23,6 +23,7 @@ from alpaca_sim.clock import require_aware
 from alpaca_sim.decimals import Dollars, Price, Shares, to_decimal
 from alpaca_sim.errors import SimError, bad_request
 from alpaca_sim.session import SessionCalendar
+from alpaca_sim.stream_limit import DEFAULT_CONNECTION_LIMIT, ConnectionLimit, connection_limit
 
 _EXCHANGES = frozenset({"AMEX", "ARCA", "BATS", "NYSE", "NASDAQ", "NYSEARCA", "OTC"})
 
@@ -110,6 +111,8 @@ class Scenario:
     stale_after_seconds: float = 5.0
     collar_pct: Decimal = Decimal(2)
     flow: Mapping[str, FlowSpec] = field(default_factory=dict)  # absent symbol: NO_FLOW
+    stream_limit: ConnectionLimit = DEFAULT_CONNECTION_LIMIT
+    """`"stream": {"connection_limit": ...}`: what a second trade_updates connection meets."""
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -183,6 +186,9 @@ def _build(d: Mapping[str, object]) -> Scenario:
         stale_after_seconds=float(str(market.get("stale_after_seconds", 5.0))),
         collar_pct=to_decimal(market.get("collar_pct", "2")),
         flow=_flows(_section(d, "flow"), specs),
+        stream_limit=connection_limit(
+            _section(d, "stream").get("connection_limit", DEFAULT_CONNECTION_LIMIT)
+        ),
     )
 
 
