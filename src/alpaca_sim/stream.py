@@ -130,6 +130,8 @@ class StreamHub:
         """Connections refused by the connection limit (at the handshake or authentication)."""
         self.replaced = CountWatch()
         """Connections closed because a newer one authenticated (CLOSE_OLDER)."""
+        self.listens = CountWatch()
+        """Times a connection started listening to trade_updates (a reconnect counts again)."""
         self.pings_ignored = CountWatch()
         """Pings a silenced connection left unanswered (`Silence.answer_pings` False)."""
         self._closing = False
@@ -346,6 +348,8 @@ class StreamHub:
         now = TRADE_UPDATES in streams
         if was != now:
             self._listening.add(1 if now else -1)
+        if now and not was:
+            self.listens.add(1)
 
 
 def _authorization(status: str, action: str, message: str | None = None) -> dict[str, object]:
