@@ -37,21 +37,30 @@ LIMIT_REPLY = {
 }
 
 
-async def market_buy(trading: TradingClient, symbol: str, qty: int = 1) -> Order:
+def let_due_work_happen(sim: SimServer) -> None:
+    """Move the sim's manual clock one second: the acks, fills and cancels it makes
+    asynchronous (latency) happen now; without latency this only moves the market a step."""
+    sim.venue.clock.advance(1.0)
+    sim.venue.tick()
+
+
+async def market_buy(sim: SimServer, trading: TradingClient, symbol: str) -> Order:
     request = MarketOrderRequest(
-        symbol=symbol, qty=qty, side=OrderSide.BUY, time_in_force=TimeInForce.DAY
+        symbol=symbol, qty=1, side=OrderSide.BUY, time_in_force=TimeInForce.DAY
     )
     order = await asyncio.to_thread(trading.submit_order, request)
     assert isinstance(order, Order)
+    let_due_work_happen(sim)
     return order
 
 
-async def resting_buy(trading: TradingClient, symbol: str = "AAPL") -> Order:
+async def resting_buy(sim: SimServer, trading: TradingClient, symbol: str = "AAPL") -> Order:
     request = LimitOrderRequest(
         symbol=symbol, qty=1, side=OrderSide.BUY, time_in_force=TimeInForce.DAY, limit_price=1.00
     )
     order = await asyncio.to_thread(trading.submit_order, request)
     assert isinstance(order, Order)
+    let_due_work_happen(sim)
     return order
 
 
@@ -93,13 +102,13 @@ async def test_by_default_a_second_stream_is_refused_at_the_handshake_until_the_
     await waited(sim.hub.refused.wait_at_least(2))  # refused, and again after its backoff
     assert sdk_logged(caplog, "server rejected WebSocket connection: HTTP 429")
     assert sim.hub.connection_count == 1
-    order = await market_buy(trading, "MSFT")
+    order = await market_buy(sim, trading, "MSFT")
     await fill_of(first, order)
     assert second.updates.empty()
 
     await first.stop()  # the slot is free: the refused stream gets in on its next try
     await waited(sim.hub.wait_listening(1))
-    later = await market_buy(trading, "NVDA")
+    later = await market_buy(sim, trading, "NVDA")
     await fill_of(second, later)
     await second.stop()
 
@@ -122,13 +131,13 @@ async def test_refuse_auth_answers_connection_limit_exceeded_then_closes(
     await second.start(listening=None)
     await waited(sim.hub.refused.wait_at_least(3))  # the raw client, then the SDK twice
     assert sdk_logged(caplog, "failed to authenticate")
-    order = await market_buy(trading, "MSFT")
+    order = await market_buy(sim, trading, "MSFT")
     await fill_of(first, order)
     assert second.updates.empty()
 
     await first.stop()
     await waited(sim.hub.wait_listening(1))
-    await fill_of(second, await market_buy(trading, "NVDA"))
+    await fill_of(second, await market_buy(sim, trading, "NVDA"))
     await second.stop()
 
 
@@ -145,7 +154,7 @@ async def test_close_older_authorizes_the_newer_stream_and_closes_the_older(
         await waited(sim.hub.wait_listening(1))
 
         closing = await older.receive(timeout=WAIT_SECONDS)
-        order = await market_buy(trading, "MSFT")
+        order = await market_buy(sim, trading, "MSFT")
         await fill_of(newer, order)
     assert closing.type is aiohttp.WSMsgType.CLOSE
     assert (closing.data, closing.extra) == (1008, "connection replaced by a newer one")
@@ -161,7 +170,7 @@ async def test_without_a_limit_two_streams_hear_the_same_fill(
     await first.start()
     await second.start(listening=2)
 
-    order = await market_buy(trading, "MSFT")
+    order = await market_buy(sim, trading, "MSFT")
 
     one, two = await fill_of(first, order), await fill_of(second, order)
     assert one[-1].execution_id == two[-1].execution_id
@@ -186,10 +195,10 @@ async def test_a_silenced_stream_stays_open_hears_nothing_and_the_news_is_lost(
     socket = recorder.websocket()
     assert sim.faults.silence_streams() == 1
 
-    swallowed = await market_buy(trading, "MSFT")
+    swallowed = await market_buy(sim, trading, "MSFT")
     assert (await rest_view(trading, swallowed)).status == OrderStatus.FILLED
     assert sim.faults.end_stream_silence() == 1
-    heard = await market_buy(trading, "NVDA")
+    heard = await market_buy(sim, trading, "NVDA")
 
     updates = await fill_of(recorder, heard)
     assert {update.order.id for update in updates} == {heard.id}
@@ -201,7 +210,7 @@ async def test_a_stalled_stream_keeps_its_backlog_and_sends_it_when_it_resumes(
     sim: SimServer, trading: TradingClient, recorder: StreamRecorder
 ) -> None:
     sim.faults.silence_streams(keep_backlog=True)
-    stalled = await market_buy(trading, "MSFT")
+    stalled = await market_buy(sim, trading, "MSFT")
     assert (await rest_view(trading, stalled)).status == OrderStatus.FILLED
     assert recorder.updates.empty()
 
@@ -231,6 +240,7 @@ async def test_a_silent_socket_answers_pings_only_in_the_default_reading(
                 "limit_price": "1.00",
             }
         )
+        let_due_work_happen(sim)  # its acknowledgement, swallowed
         await ws.ping(b"still there?")
         if answer_pings:
             pong = await ws.receive(timeout=WAIT_SECONDS)
@@ -251,10 +261,10 @@ async def test_a_late_fill_is_sent_only_after_rest_has_shown_the_order_filled(
     sim: SimServer, trading: TradingClient, recorder: StreamRecorder
 ) -> None:
     sim.faults.late_trade_updates("AAPL")
-    order = await resting_buy(trading)
+    order = await resting_buy(sim, trading)
     await recorder.until("new")
     sim.faults.script_quote("AAPL", bid="0.98", ask="0.99")  # the ask comes down to the limit
-    sim.venue.tick()
+    let_due_work_happen(sim)
     await waited(sim.hub.late.held.wait_at_least(1))
     assert sim.hub.late.released.value == 0
 
@@ -271,9 +281,10 @@ async def test_a_late_cancel_is_sent_only_after_rest_has_shown_the_order_cancele
     sim: SimServer, trading: TradingClient, recorder: StreamRecorder
 ) -> None:
     sim.faults.late_trade_updates("AAPL")
-    order = await resting_buy(trading)
+    order = await resting_buy(sim, trading)
     await recorder.until("new")
     await asyncio.to_thread(trading.cancel_order_by_id, order.id)
+    let_due_work_happen(sim)
     await waited(sim.hub.late.held.wait_at_least(1))
 
     rest = await rest_view(trading, order)
@@ -288,9 +299,9 @@ async def test_only_the_armed_orders_are_late_and_manual_release_waits_for_the_t
     sim: SimServer, trading: TradingClient, recorder: StreamRecorder
 ) -> None:
     sim.faults.late_trade_updates("MSFT", count=1, release="manual")
-    late_one = await market_buy(trading, "MSFT")
+    late_one = await market_buy(sim, trading, "MSFT")
     await waited(sim.hub.late.held.wait_at_least(1))
-    on_time = await market_buy(trading, "MSFT")
+    on_time = await market_buy(sim, trading, "MSFT")
 
     await fill_of(recorder, on_time)  # the second order's fill is not held back
     assert (await rest_view(trading, late_one)).status == OrderStatus.FILLED
@@ -313,7 +324,7 @@ async def test_stream_faults_through_the_control_api(
     late = {"kind": "late_events", "symbol": "MSFT", "release": "manual"}
     await control("POST", "faults", late)
     assert await control("POST", "faults", {"kind": "end_stream_silence"}) == {"resumed": 1}
-    order = await market_buy(trading, "MSFT")
+    order = await market_buy(sim, trading, "MSFT")
     await waited(sim.hub.late.held.wait_at_least(1))
 
     streams = (await control("GET", "state"))["streams"]

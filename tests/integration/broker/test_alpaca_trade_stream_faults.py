@@ -22,6 +22,14 @@ NEVER_S = 3600.0
 """A connect timeout no test may wait out: entering must end on the refusal itself."""
 
 
+async def buy_now(broker: AlpacaBroker, sim: SimServer, client_order_id: str, symbol: str) -> None:
+    """A market buy; the sim's manual clock then moves a second, so that an ack or fill it
+    makes asynchronous (latency) happens now (without latency: the market moves a step)."""
+    await broker.submit(market(client_order_id, symbol, "1"))
+    sim.venue.clock.advance(1.0)
+    sim.venue.tick()
+
+
 async def next_fill(feed: AlpacaTradeFeed) -> TradeEvent:
     async with asyncio.timeout(WAIT_S):
         async for event in feed:
@@ -73,7 +81,7 @@ async def test_a_refused_stream_returns_a_disconnected_feed_at_once_then_gets_in
         await other.close()  # the slot frees: alpaca-py's next try gets in
         async with asyncio.timeout(WAIT_S):
             await feed.wait_until_connected(True)
-        await broker.submit(market("s-MSFT-b-1", "MSFT", "1"))
+        await buy_now(broker, sim, "s-MSFT-b-1", "MSFT")
         assert (await next_fill(feed)).client_order_id == "s-MSFT-b-1"
     finally:
         await events.aclose()
@@ -91,7 +99,7 @@ async def test_closed_for_a_newer_connection_the_feed_reconnects_and_closes_that
             await sim.hub.replaced.wait_at_least(2)  # and alpaca-py's reconnect closes it
             await feed.wait_until_connected(True)
         closing = await other.receive(timeout=WAIT_S)
-        await broker.submit(market("s-NVDA-b-1", "NVDA", "1"))
+        await buy_now(broker, sim, "s-NVDA-b-1", "NVDA")
         fill = await next_fill(feed)
 
     assert feed.drops >= 1
@@ -104,14 +112,14 @@ async def test_restart_gives_up_a_silent_connection_for_a_new_one(
 ) -> None:
     async with broker.trade_events() as feed:
         assert sim.faults.silence_streams() == 1
-        await broker.submit(market("s-MSFT-b-1", "MSFT", "1"))  # unheard
+        await buy_now(broker, sim, "s-MSFT-b-1", "MSFT")  # unheard
 
         feed.restart()
         assert feed.connected is False
         async with asyncio.timeout(WAIT_S):
             await sim.hub.listens.wait_at_least(2)
             await feed.wait_until_connected(True)
-        await broker.submit(market("s-NVDA-b-1", "NVDA", "1"))
+        await buy_now(broker, sim, "s-NVDA-b-1", "NVDA")
         fill = await next_fill(feed)
 
     assert fill.client_order_id == "s-NVDA-b-1", "the silenced order's news was lost with it"

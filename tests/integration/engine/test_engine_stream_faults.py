@@ -360,19 +360,31 @@ async def test_a_stream_closed_for_another_connection_does_not_stall_the_plan_re
         other = await hold_the_slot(session, sim, listen=False)  # the plan's stream closed
         async with asyncio.timeout(WAIT_S):
             await sim.hub.replaced.wait_at_least(1)
-        listening_at_fill.append(sim.hub.listening_count)
+        # The other client keeps the slot until the fill is done (under CLOSE_OLDER the plan's
+        # reconnect would take it back at once, before a fill the sim may make asynchronous).
+        sim.faults.stream_connection_limit(ConnectionLimit.REFUSE_HANDSHAKE)
         sim.faults.script_quote("AAPL", **CROSSED)
-        sim.venue.tick()  # the fill, while nobody listens
+        sim.venue.tick()
+        await until_sim(sim, lambda: sim_status(sim, acked.result()) == "filled")
+        sim.faults.stream_connection_limit(ConnectionLimit.CLOSE_OLDER)
         return other
 
     listening_at_fill: list[int] = []
+
+    def note_listeners(update: dict[str, Any]) -> None:
+        if update["event"] == "fill":
+            listening_at_fill.append(sim.hub.listening_count)
+
+    unsubscribe = sim.venue.subscribe(note_listeners)
     outcome, other = await asyncio.gather(
         harness.run(plan_detail(a_sell(), plan_time(sim)), budget_s=BUDGET_S, on_progress=note_ack),
         take_the_slot_while_it_fills(),
     )
+    unsubscribe()
 
     cid = acked.result()
     assert listening_at_fill == [0], "the plan's stream could not hear the fill"
+    assert sim.hub.replaced.value >= 1
     assert reads_of(sim, cid), "the fill the plan's stream missed was read by REST"
     assert_plan_correct(sim, outcome)
     await other.close()
