@@ -16,7 +16,7 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING, Literal, Protocol
 
 from alpaca_sim.late_events import Release
-from alpaca_sim.stream import Silence
+from alpaca_sim.stream_connection import Silence
 from alpaca_sim.stream_limit import ConnectionLimit
 from alpaca_sim.watch import CountWatch
 

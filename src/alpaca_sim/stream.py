@@ -8,8 +8,9 @@ faultspec.py):
 - one connection per key, with a second one refused or the first one closed
   (`stream_limit.py` has the sources and the readings);
 - silence: a connection stays open and sends nothing, neither updates nor replies, and never
-  closes (alpaca-py #740: a socket "connected-but-mute", no disconnect, no exception; Lean
-  #28: fill events that never came). Whether pings are still answered is not known; the
+  closes (alpaca-py #740, July 2026: Alpaca's data socket "silently stops delivering data
+  while connected", no disconnect, no exception, for hours; Lean.Brokerages.Alpaca #28:
+  trade_updates fill events that never came). Whether pings are still answered is not known; the
   default is that they are (the harder case for a client: its websocket keepalive sees a
   healthy socket), `answer_pings=False` the other reading. What the silence swallows is lost,
   or, with `keep_backlog`, sent when the silence ends (a stalled socket that resumes);
@@ -24,13 +25,20 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from aiohttp import WSCloseCode, WSMsgType, web
+from aiohttp import WSMsgType, web
 
 from alpaca_sim.httpio import dumps, json_response
 from alpaca_sim.late_events import LateEvents, Release
+from alpaca_sim.stream_connection import (
+    CloseFrame,
+    Connection,
+    Silence,
+    close_connection,
+    send_loop,
+    stop_sender,
+)
 from alpaca_sim.stream_limit import (
     DEFAULT_CONNECTION_LIMIT,
     HANDSHAKE_REFUSAL_BODY,
@@ -48,63 +56,6 @@ KNOWN_STREAMS = frozenset({TRADE_UPDATES})
 Credentials = Callable[[], tuple[str, str]]
 
 
-@dataclass(frozen=True)
-class Silence:
-    """How a silenced connection behaves (see the module docstring)."""
-
-    answer_pings: bool = True
-    keep_backlog: bool = False
-
-
-@dataclass(frozen=True)
-class _CloseFrame:
-    """Queued after the frames that must go first: the sender then closes the connection."""
-
-    message: bytes
-
-
-Frame = bytes | _CloseFrame
-
-
-class _Connection:
-    def __init__(self, ws: web.WebSocketResponse, request: web.Request, max_queue: int) -> None:
-        self.ws = ws
-        self.request = request
-        self.queue: asyncio.Queue[Frame] = asyncio.Queue(maxsize=max_queue)
-        self.authorized = False
-        self.streams: tuple[str, ...] = ()
-        self.sender: asyncio.Task[None] | None = None
-        self.silence: Silence | None = None
-        self.speaking = asyncio.Event()
-        self.speaking.set()
-
-    def push(self, frame: Frame) -> None:
-        silence = self.silence
-        if silence is not None and not silence.keep_backlog and isinstance(frame, bytes):
-            return  # swallowed: the client never hears of it
-        try:
-            self.queue.put_nowait(frame)
-        except asyncio.QueueFull:
-            self.abort()  # a consumer this far behind is cut off, as a real server would
-
-    def abort(self) -> None:
-        transport = self.request.transport
-        if transport is not None:
-            transport.abort()
-
-    def silence_now(self, silence: Silence) -> None:
-        self.silence = silence
-        self.speaking.clear()
-
-    def speak_again(self) -> None:
-        self.silence = None
-        self.speaking.set()
-
-    @property
-    def answers_pings(self) -> bool:
-        return self.silence is None or self.silence.answer_pings
-
-
 class StreamHub:
     def __init__(
         self,
@@ -119,10 +70,10 @@ class StreamHub:
         self._credentials = credentials
         self._wall = wall
         self._max_queue = max_queue
-        self._connections: set[_Connection] = set()
+        self._connections: set[Connection] = set()
         self._refuse_until = 0.0
         self.limit = limit
-        self._holder: _Connection | None = None
+        self._holder: Connection | None = None
         """The connection that holds the key's one slot (the last one authorized)."""
         self._silence_new: Silence | None = None
         self.late = LateEvents()
@@ -224,7 +175,7 @@ class StreamHub:
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
-        await asyncio.gather(*(_close(conn) for conn in list(self._connections)))
+        await asyncio.gather(*(close_connection(conn) for conn in list(self._connections)))
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         if self.refusing():
@@ -235,10 +186,10 @@ class StreamHub:
         # Pings are answered here, not by aiohttp, so that a silenced connection can ignore them.
         ws = web.WebSocketResponse(timeout=2.0, autoping=False)
         await ws.prepare(request)
-        conn = _Connection(ws, request, self._max_queue)
+        conn = Connection(ws, request, self._max_queue)
         if self._silence_new is not None:
             conn.silence_now(self._silence_new)
-        conn.sender = asyncio.create_task(_send_loop(conn))
+        conn.sender = asyncio.create_task(send_loop(conn))
         self._connections.add(conn)
         try:
             async for msg in ws:
@@ -251,12 +202,12 @@ class StreamHub:
             if self._holder is conn:
                 self._holder = None
             self._set_streams(conn, ())
-            await _stop_sender(conn)
+            await stop_sender(conn)
             with contextlib.suppress(Exception):
                 await ws.close()
         return ws
 
-    async def _on_ping(self, conn: _Connection, payload: bytes) -> None:
+    async def _on_ping(self, conn: Connection, payload: bytes) -> None:
         if conn.answers_pings:
             await conn.ws.pong(payload)
         else:
@@ -283,7 +234,7 @@ class StreamHub:
             if TRADE_UPDATES in conn.streams:
                 conn.push(frame)
 
-    def _on_message(self, conn: _Connection, raw: str | bytes) -> None:
+    def _on_message(self, conn: Connection, raw: str | bytes) -> None:
         try:
             message = json.loads(raw)
         except ValueError:
@@ -302,7 +253,7 @@ class StreamHub:
         else:
             _reply(conn, {"stream": "error", "data": {"error_message": f"invalid action {action}"}})
 
-    def _authenticate(self, conn: _Connection, data: Mapping[str, object]) -> None:
+    def _authenticate(self, conn: Connection, data: Mapping[str, object]) -> None:
         key, secret = self._credentials()
         if data.get("key_id") != key or data.get("secret_key") != secret:
             conn.authorized = False
@@ -315,14 +266,14 @@ class StreamHub:
                 # when the slot was taken: refused, then closed.
                 self.refused.add(1)
                 _reply(conn, _authorization("unauthorized", "authenticate", LIMIT_MESSAGE))
-                conn.push(_CloseFrame(LIMIT_MESSAGE.encode()))
+                conn.push(CloseFrame(LIMIT_MESSAGE.encode()))
                 return
             self._replace(holder)
         conn.authorized = True
         self._holder = conn
         _reply(conn, _authorization("authorized", "authenticate"))
 
-    def _replace(self, older: _Connection) -> None:
+    def _replace(self, older: Connection) -> None:
         """CLOSE_OLDER: the older connection hears nothing more and is closed by the server."""
         self.replaced.add(1)
         older.authorized = False
@@ -330,9 +281,9 @@ class StreamHub:
         if older.silence is not None:
             older.abort()  # its sender may be holding a backlog: no close frame gets through
         else:
-            older.push(_CloseFrame(REPLACED_MESSAGE))
+            older.push(CloseFrame(REPLACED_MESSAGE))
 
-    def _listen(self, conn: _Connection, data: Mapping[str, object]) -> None:
+    def _listen(self, conn: Connection, data: Mapping[str, object]) -> None:
         if not conn.authorized:
             _reply(conn, _authorization("unauthorized", "listen"))
             return
@@ -342,7 +293,7 @@ class StreamHub:
         self._set_streams(conn, tuple(name for name in names if name in KNOWN_STREAMS))
         _reply(conn, {"stream": "listening", "data": {"streams": list(conn.streams)}})
 
-    def _set_streams(self, conn: _Connection, streams: tuple[str, ...]) -> None:
+    def _set_streams(self, conn: Connection, streams: tuple[str, ...]) -> None:
         was = TRADE_UPDATES in conn.streams
         conn.streams = streams
         now = TRADE_UPDATES in streams
@@ -359,32 +310,5 @@ def _authorization(status: str, action: str, message: str | None = None) -> dict
     return {"stream": "authorization", "data": data}
 
 
-def _reply(conn: _Connection, message: Mapping[str, object]) -> None:
+def _reply(conn: Connection, message: Mapping[str, object]) -> None:
     conn.push(dumps(message).encode())
-
-
-async def _send_loop(conn: _Connection) -> None:
-    while True:
-        frame = await conn.queue.get()
-        if isinstance(frame, _CloseFrame):
-            await conn.ws.close(code=WSCloseCode.POLICY_VIOLATION, message=frame.message)
-            return
-        await conn.speaking.wait()  # a stalled connection sends nothing until it resumes
-        await conn.ws.send_bytes(frame)
-
-
-async def _close(conn: _Connection) -> None:
-    await _stop_sender(conn)
-    with contextlib.suppress(Exception):
-        await conn.ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
-
-
-async def _stop_sender(conn: _Connection) -> None:
-    sender = conn.sender
-    if sender is None:
-        return
-    conn.sender = None
-    sender.cancel()
-    await asyncio.wait({sender})
-    if not sender.cancelled():
-        sender.exception()  # retrieved: a failed send just ends this connection
