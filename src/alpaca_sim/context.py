@@ -34,13 +34,13 @@ class SimContext:
         return f"{next(self._request_numbers):032x}"
 
     def reset(self, scenario: Scenario, *, seed: int | None) -> None:
-        """Back to a fresh scenario: venue, limiter, faults, stream refusal and request log."""
+        """Back to a fresh scenario: venue, limiter, faults (stream ones too), request log."""
         self.venue.reset(scenario, seed=seed)
         self.limiter.reset(
             per_minute=scenario.rate_limit_per_min, enabled=scenario.rate_limit_enabled
         )
         self.faults.clear()
-        self.hub.allow_connections()
+        self.hub.reset(scenario.stream_limit)
         self.log.clear()
         self.api_key = scenario.api_key
         self.api_secret = scenario.api_secret

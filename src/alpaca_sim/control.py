@@ -73,6 +73,11 @@ def _state(context: SimContext, _: dict[str, Any], __: web.Request) -> object:
         "streams": {
             "connections": context.hub.connection_count,
             "refusing": context.hub.refusing(),
+            "limit": context.hub.limit.value,
+            "refused": context.hub.refused.value,
+            "replaced": context.hub.replaced.value,
+            "silent": context.hub.silent_count,
+            "late_held": context.hub.late.holding,
         },
     }
 
@@ -120,7 +125,7 @@ def _add_fault(context: SimContext, body: dict[str, Any], _: web.Request) -> obj
 
 def _clear_faults(context: SimContext, _: dict[str, Any], __: web.Request) -> object:
     context.faults.clear()
-    context.hub.allow_connections()
+    context.hub.clear_faults()
     return {"faults": context.faults.describe()}
 
 

@@ -1,4 +1,5 @@
-"""Faults on command: HTTP status/slow/hang rules, dropped streams, and the venue-side faults.
+"""Faults on command: HTTP status/slow/hang rules, stream faults (drops, the connection limit,
+silence, late events: stream.py), and the venue-side faults.
 
 `FaultInjector` is the Python API in-process tests use (`sim.faults`); the control API's
 POST /_sim/faults parses a spec (faultspec.py) into the same calls.
@@ -14,6 +15,9 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Literal, Protocol
 
+from alpaca_sim.late_events import Release
+from alpaca_sim.stream_connection import Silence
+from alpaca_sim.stream_limit import ConnectionLimit
 from alpaca_sim.watch import CountWatch
 
 if TYPE_CHECKING:
@@ -31,7 +35,17 @@ def default_error_body(status: int) -> dict[str, object]:
 
 
 class StreamControl(Protocol):
+    limit: ConnectionLimit
+
     def drop_all(self, refuse_seconds: float = 0.0) -> int: ...
+
+    def silence(self, silence: Silence, *, new_connections: bool = False) -> int: ...
+
+    def end_silence(self) -> int: ...
+
+    def late_events(self, symbol: str | None, count: int, release: Release) -> None: ...
+
+    def release_late_events(self) -> int: ...
 
 
 @dataclass
@@ -189,6 +203,36 @@ class FaultInjector:
     def drop_streams(self, refuse_seconds: float = 0.0) -> int:
         """Drop every websocket now; refuse new ones for `refuse_seconds` (wall time)."""
         return self._streams.drop_all(refuse_seconds)
+
+    def stream_connection_limit(self, mode: ConnectionLimit) -> None:
+        """Which reading of "one connection per key" the stream follows (stream_limit.py)."""
+        self._streams.limit = mode
+
+    def silence_streams(
+        self,
+        *,
+        answer_pings: bool = True,
+        keep_backlog: bool = False,
+        new_connections: bool = False,
+    ) -> int:
+        """Every open websocket goes silent: open, no message, no close (stream.py). Returns
+        how many were open. `new_connections`: later ones too, until `end_stream_silence`."""
+        silence = Silence(answer_pings=answer_pings, keep_backlog=keep_backlog)
+        return self._streams.silence(silence, new_connections=new_connections)
+
+    def end_stream_silence(self) -> int:
+        return self._streams.end_silence()
+
+    def late_trade_updates(
+        self, symbol: str | None = None, *, count: int = 1, release: Release = "rest"
+    ) -> None:
+        """The next `count` orders' terminal updates arrive after REST showed them terminal
+        (late_events.py)."""
+        self._streams.late_events(symbol, count, release)
+
+    def release_late_trade_updates(self) -> int:
+        """Send every held late update now; returns how many."""
+        return self._streams.release_late_events()
 
     def delay_acks(self, ack_ms: float, fill_ms: float = 0.0) -> None:
         self._venue.set_latency(ack_ms=ack_ms, fill_ms=fill_ms)

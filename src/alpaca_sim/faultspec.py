@@ -1,6 +1,7 @@
 """Parse a POST /_sim/faults spec (JSON) into FaultInjector calls.
 
-Kinds: status, slow, hang, drop_streams, latency, reject_next_order, race_fill_on_next_cancel,
+Kinds: status, slow, hang, drop_streams, stream_limit, silence_streams, end_stream_silence,
+late_events, release_late_events, latency, reject_next_order, race_fill_on_next_cancel,
 partial_fill, quote, clear_quote, halt. Malformed specs raise ValueError (the control API
 answers 400).
 """
@@ -11,6 +12,8 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 
 from alpaca_sim.faults import FaultInjector, Phase
+from alpaca_sim.late_events import RELEASES, Release
+from alpaca_sim.stream_limit import connection_limit
 
 Spec = Mapping[str, object]
 
@@ -59,6 +62,42 @@ def _hang(faults: FaultInjector, spec: Spec) -> dict[str, object]:
 def _drop_streams(faults: FaultInjector, spec: Spec) -> dict[str, object]:
     dropped = faults.drop_streams(_float(spec, "refuse_seconds", 0.0))
     return {"dropped": dropped}
+
+
+def _stream_limit(faults: FaultInjector, spec: Spec) -> dict[str, object]:
+    mode = connection_limit(spec.get("mode"))
+    faults.stream_connection_limit(mode)
+    return {"stream_limit": mode.value}
+
+
+def _silence_streams(faults: FaultInjector, spec: Spec) -> dict[str, object]:
+    silenced = faults.silence_streams(
+        answer_pings=_flag(spec, "answer_pings", default=True),
+        keep_backlog=_flag(spec, "keep_backlog", default=False),
+        new_connections=_flag(spec, "new_connections", default=False),
+    )
+    return {"silenced": silenced}
+
+
+def _end_stream_silence(faults: FaultInjector, _: Spec) -> dict[str, object]:
+    return {"resumed": faults.end_stream_silence()}
+
+
+def _late_events(faults: FaultInjector, spec: Spec) -> dict[str, object]:
+    symbol = spec.get("symbol")
+    count = _count(spec)
+    if count is None:
+        raise ValueError("count must be an integer")
+    faults.late_trade_updates(
+        _str(spec, "symbol") if symbol is not None else None,
+        count=count,
+        release=_release(spec),
+    )
+    return {"late_events": {"symbol": symbol, "count": count, "release": _release(spec)}}
+
+
+def _release_late_events(faults: FaultInjector, _: Spec) -> dict[str, object]:
+    return {"released": faults.release_late_trade_updates()}
 
 
 def _latency(faults: FaultInjector, spec: Spec) -> dict[str, object]:
@@ -129,6 +168,11 @@ _HANDLERS: dict[str, Callable[[FaultInjector, Spec], dict[str, object]]] = {
     "slow": _slow,
     "hang": _hang,
     "drop_streams": _drop_streams,
+    "stream_limit": _stream_limit,
+    "silence_streams": _silence_streams,
+    "end_stream_silence": _end_stream_silence,
+    "late_events": _late_events,
+    "release_late_events": _release_late_events,
     "latency": _latency,
     "reject_next_order": _reject,
     "race_fill_on_next_cancel": _race,
@@ -176,6 +220,20 @@ def _count(spec: Spec) -> int | None:
     if not isinstance(value, int) or isinstance(value, bool):
         raise ValueError("count must be an integer or null")
     return value
+
+
+def _flag(spec: Spec, name: str, *, default: bool) -> bool:
+    value = spec.get(name, default)
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be a boolean")
+    return value
+
+
+def _release(spec: Spec) -> Release:
+    value = spec.get("release", "rest")
+    if value not in RELEASES:
+        raise ValueError(f"release must be one of {sorted(RELEASES)}")
+    return "rest" if value == "rest" else "manual"
 
 
 def _phase(spec: Spec) -> Phase:

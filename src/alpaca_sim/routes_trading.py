@@ -48,6 +48,11 @@ def _venue(request: web.Request) -> Venue:
     return request.app[SIM_CONTEXT].venue
 
 
+def _shown(request: web.Request, *views: object) -> None:
+    """Tell the stream what REST answered with (late events wait for it: late_events.py)."""
+    request.app[SIM_CONTEXT].hub.rest_shown(views)
+
+
 async def get_account(request: web.Request) -> web.Response:
     return json_response(_venue(request).account())
 
@@ -82,32 +87,41 @@ async def list_orders(request: web.Request) -> web.Response:
         side=optional(query, "side"),
         symbols=parse_symbols(query.get("symbols")),
     )
+    _shown(request, *orders)
     return json_response(orders)
 
 
 async def submit_order(request: web.Request) -> web.Response:
     body = await read_json_object(request)
     request[CLIENT_ORDER_ID] = body.get("client_order_id")
-    return json_response(_venue(request).submit_order(body))
+    order = _venue(request).submit_order(body)
+    _shown(request, order)
+    return json_response(order)
 
 
 async def get_order_by_client_id(request: web.Request) -> web.Response:
     client_order_id = optional(request.query, "client_order_id")
     if client_order_id is None:
         raise bad_request("client_order_id is required")
-    return json_response(_venue(request).get_order_by_client_id(client_order_id))
+    order = _venue(request).get_order_by_client_id(client_order_id)
+    _shown(request, order)
+    return json_response(order)
 
 
 async def get_order(request: web.Request) -> web.Response:
     order_id = require_order_id(request.match_info["order_id"])
     nested = parse_bool("nested", request.query.get("nested"))
-    return json_response(_venue(request).get_order(order_id, nested=nested))
+    order = _venue(request).get_order(order_id, nested=nested)
+    _shown(request, order)
+    return json_response(order)
 
 
 async def replace_order(request: web.Request) -> web.Response:
     order_id = require_order_id(request.match_info["order_id"])
     body = await read_json_object(request)
-    return json_response(_venue(request).replace_order(order_id, body))
+    order = _venue(request).replace_order(order_id, body)
+    _shown(request, order)
+    return json_response(order)
 
 
 async def cancel_order(request: web.Request) -> web.Response:

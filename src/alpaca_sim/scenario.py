@@ -48,6 +48,7 @@ from alpaca_sim.decimals import Dollars, Price, Shares, to_decimal
 from alpaca_sim.errors import SimError, bad_request
 from alpaca_sim.refusals import RefusalWording, refusal_wording
 from alpaca_sim.session import SessionCalendar
+from alpaca_sim.stream_limit import DEFAULT_CONNECTION_LIMIT, ConnectionLimit, connection_limit
 
 _EXCHANGES = frozenset({"AMEX", "ARCA", "BATS", "NYSE", "NASDAQ", "NYSEARCA", "OTC"})
 
@@ -210,6 +211,9 @@ class Scenario:
         """Shares per unit of a served quote size: 100 in lots, 1 in shares."""
         return ROUND_LOT if self.quote_size_unit == "lots" else 1
 
+    stream_limit: ConnectionLimit = DEFAULT_CONNECTION_LIMIT
+    """`"stream": {"connection_limit": ...}`: what a second trade_updates connection meets."""
+
 
 def load_scenario(path: str | Path) -> Scenario:
     source = Path(path)
@@ -291,6 +295,9 @@ def _build(d: Mapping[str, object]) -> Scenario:
         ),
         fill_model=_fill_model(d.get("fill_model", "paper")),
         partial_fill_share=_share(d, "partial_fill_share", Scenario.partial_fill_share),
+        stream_limit=connection_limit(
+            _section(d, "stream").get("connection_limit", DEFAULT_CONNECTION_LIMIT)
+        ),
     )
 
 

@@ -39,7 +39,7 @@ class SimServer:
         self._host = host
         self._requested_port = port
         self.venue = Venue(chosen, seed=seed, clock=_clock_for(chosen, speed))
-        self.hub = StreamHub(self.venue, self._credentials)
+        self.hub = StreamHub(self.venue, self._credentials, limit=chosen.stream_limit)
         self.faults = FaultInjector(self.venue, self.hub)
         self.limiter = RateLimiter(
             chosen.rate_limit_per_min, enabled=chosen.rate_limit_enabled, wall=wall

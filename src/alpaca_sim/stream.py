@@ -2,6 +2,19 @@
 
 One StreamHub listens to the venue; each connection gets its own queue and a single sender task,
 so protocol replies and trade updates leave in exactly the order they were produced.
+
+Faults of the stream itself (armed through `FaultInjector`, the control API's kinds in
+faultspec.py):
+- one connection per key, with a second one refused or the first one closed
+  (`stream_limit.py` has the sources and the readings);
+- silence: a connection stays open and sends nothing, neither updates nor replies, and never
+  closes (alpaca-py #740, July 2026: Alpaca's data socket "silently stops delivering data
+  while connected", no disconnect, no exception, for hours; Lean.Brokerages.Alpaca #28:
+  trade_updates fill events that never came). Whether pings are still answered is not known; the
+  default is that they are (the harder case for a client: its websocket keepalive sees a
+  healthy socket), `answer_pings=False` the other reading. What the silence swallows is lost,
+  or, with `keep_backlog`, sent when the silence ends (a stalled socket that resumes);
+- late events (`late_events.py`).
 """
 
 from __future__ import annotations
@@ -11,12 +24,28 @@ import contextlib
 import json
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING
 
-from aiohttp import WSCloseCode, WSMsgType, web
+from aiohttp import WSMsgType, web
 
 from alpaca_sim.httpio import dumps, json_response
+from alpaca_sim.late_events import LateEvents, Release
+from alpaca_sim.stream_connection import (
+    CloseFrame,
+    Connection,
+    Silence,
+    close_connection,
+    send_loop,
+    stop_sender,
+)
+from alpaca_sim.stream_limit import (
+    DEFAULT_CONNECTION_LIMIT,
+    HANDSHAKE_REFUSAL_BODY,
+    LIMIT_MESSAGE,
+    REPLACED_MESSAGE,
+    ConnectionLimit,
+)
 from alpaca_sim.watch import CountWatch
 
 if TYPE_CHECKING:
@@ -27,27 +56,6 @@ KNOWN_STREAMS = frozenset({TRADE_UPDATES})
 Credentials = Callable[[], tuple[str, str]]
 
 
-class _Connection:
-    def __init__(self, ws: web.WebSocketResponse, request: web.Request, max_queue: int) -> None:
-        self.ws = ws
-        self.request = request
-        self.queue: asyncio.Queue[bytes] = asyncio.Queue(maxsize=max_queue)
-        self.authorized = False
-        self.streams: tuple[str, ...] = ()
-        self.sender: asyncio.Task[None] | None = None
-
-    def push(self, frame: bytes) -> None:
-        try:
-            self.queue.put_nowait(frame)
-        except asyncio.QueueFull:
-            self.abort()  # a consumer this far behind is cut off, as a real server would
-
-    def abort(self) -> None:
-        transport = self.request.transport
-        if transport is not None:
-            transport.abort()
-
-
 class StreamHub:
     def __init__(
         self,
@@ -56,13 +64,27 @@ class StreamHub:
         *,
         wall: Callable[[], float] = time.monotonic,
         max_queue: int = 10_000,
+        limit: ConnectionLimit = DEFAULT_CONNECTION_LIMIT,
     ) -> None:
         self._venue = venue
         self._credentials = credentials
         self._wall = wall
         self._max_queue = max_queue
-        self._connections: set[_Connection] = set()
+        self._connections: set[Connection] = set()
         self._refuse_until = 0.0
+        self.limit = limit
+        self._holder: Connection | None = None
+        """The connection that holds the key's one slot (the last one authorized)."""
+        self._silence_new: Silence | None = None
+        self.late = LateEvents()
+        self.refused = CountWatch()
+        """Connections refused by the connection limit (at the handshake or authentication)."""
+        self.replaced = CountWatch()
+        """Connections closed because a newer one authenticated (CLOSE_OLDER)."""
+        self.listens = CountWatch()
+        """Times a connection started listening to trade_updates (a reconnect counts again)."""
+        self.pings_ignored = CountWatch()
+        """Pings a silenced connection left unanswered (`Silence.answer_pings` False)."""
         self._closing = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread = 0
@@ -97,54 +119,122 @@ class StreamHub:
         dropped = list(self._connections)
         for conn in dropped:
             conn.abort()
+        self._holder = None  # the connections are gone now, whenever their handlers notice
         return len(dropped)
 
     def allow_connections(self) -> None:
         self._refuse_until = 0.0
+
+    def reset(self, limit: ConnectionLimit) -> None:
+        """A fresh scenario: its connection limit, and no stream fault left."""
+        self.limit = limit
+        self.clear_faults()
+
+    def clear_faults(self) -> None:
+        """Accept connections, end every silence, send what late events still hold."""
+        self.allow_connections()
+        self.end_silence()
+        self._fan_out_all(self.late.disarm())
+
+    # Silence ------------------------------------------------------------------------------
+    def silence(self, silence: Silence, *, new_connections: bool = False) -> int:
+        """Silence every open connection (and, with `new_connections`, every later one until
+        `end_silence`). Returns how many were open."""
+        self._silence_new = silence if new_connections else None
+        for conn in self._connections:
+            conn.silence_now(silence)
+        return len(self._connections)
+
+    def end_silence(self) -> int:
+        """Every silenced connection speaks again; returns how many were silent."""
+        self._silence_new = None
+        silent = [conn for conn in self._connections if conn.silence is not None]
+        for conn in silent:
+            conn.speak_again()
+        return len(silent)
+
+    @property
+    def silent_count(self) -> int:
+        return sum(1 for conn in self._connections if conn.silence is not None)
+
+    # Late events --------------------------------------------------------------------------
+    def late_events(self, symbol: str | None, count: int, release: Release) -> None:
+        self.late.arm(symbol, count, release)
+
+    def release_late_events(self) -> int:
+        frames = self.late.release_all()
+        self._fan_out_all(frames)
+        return len(frames)
+
+    def rest_shown(self, views: Iterable[object]) -> None:
+        """A REST answer showed these orders (JSON objects): late events due now go out."""
+        self._fan_out_all(self.late.shown(views))
 
     async def close_all(self) -> None:
         self._closing = True
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
-        await asyncio.gather(*(_close(conn) for conn in list(self._connections)))
+        await asyncio.gather(*(close_connection(conn) for conn in list(self._connections)))
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         if self.refusing():
             return json_response({"message": "connection refused"}, status=503)
-        ws = web.WebSocketResponse(timeout=2.0)
+        if self.limit is ConnectionLimit.REFUSE_HANDSHAKE and self._holder is not None:
+            self.refused.add(1)
+            return json_response(HANDSHAKE_REFUSAL_BODY, status=429)
+        # Pings are answered here, not by aiohttp, so that a silenced connection can ignore them.
+        ws = web.WebSocketResponse(timeout=2.0, autoping=False)
         await ws.prepare(request)
-        conn = _Connection(ws, request, self._max_queue)
-        conn.sender = asyncio.create_task(_send_loop(conn))
+        conn = Connection(ws, request, self._max_queue)
+        if self._silence_new is not None:
+            conn.silence_now(self._silence_new)
+        conn.sender = asyncio.create_task(send_loop(conn))
         self._connections.add(conn)
         try:
             async for msg in ws:
                 if msg.type in (WSMsgType.TEXT, WSMsgType.BINARY):
                     self._on_message(conn, msg.data)
+                elif msg.type is WSMsgType.PING:
+                    await self._on_ping(conn, msg.data)
         finally:
             self._connections.discard(conn)
+            if self._holder is conn:
+                self._holder = None
             self._set_streams(conn, ())
-            await _stop_sender(conn)
+            await stop_sender(conn)
             with contextlib.suppress(Exception):
                 await ws.close()
         return ws
 
+    async def _on_ping(self, conn: Connection, payload: bytes) -> None:
+        if conn.answers_pings:
+            await conn.ws.pong(payload)
+        else:
+            self.pings_ignored.add(1)
+
     def _on_update(self, update: TradeUpdate) -> None:
-        if self._listening.value == 0:
-            return
         # Encode now: the frame is a snapshot of the order at the moment of the event.
         frame = dumps({"stream": TRADE_UPDATES, "data": update}).encode()
         if threading.get_ident() == self._loop_thread:
-            self._fan_out(frame)
+            self._deliver(update, frame)
         elif self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._fan_out, frame)
+            self._loop.call_soon_threadsafe(self._deliver, update, frame)
+
+    def _deliver(self, update: TradeUpdate, frame: bytes) -> None:
+        if not self.late.hold(update, frame) and self._listening.value > 0:
+            self._fan_out(frame)
+
+    def _fan_out_all(self, frames: list[bytes]) -> None:
+        for frame in frames:
+            self._fan_out(frame)
 
     def _fan_out(self, frame: bytes) -> None:
         for conn in list(self._connections):
             if TRADE_UPDATES in conn.streams:
                 conn.push(frame)
 
-    def _on_message(self, conn: _Connection, raw: str | bytes) -> None:
+    def _on_message(self, conn: Connection, raw: str | bytes) -> None:
         try:
             message = json.loads(raw)
         except ValueError:
@@ -163,13 +253,37 @@ class StreamHub:
         else:
             _reply(conn, {"stream": "error", "data": {"error_message": f"invalid action {action}"}})
 
-    def _authenticate(self, conn: _Connection, data: Mapping[str, object]) -> None:
+    def _authenticate(self, conn: Connection, data: Mapping[str, object]) -> None:
         key, secret = self._credentials()
-        conn.authorized = data.get("key_id") == key and data.get("secret_key") == secret
-        status = "authorized" if conn.authorized else "unauthorized"
-        _reply(conn, _authorization(status, "authenticate"))
+        if data.get("key_id") != key or data.get("secret_key") != secret:
+            conn.authorized = False
+            _reply(conn, _authorization("unauthorized", "authenticate"))
+            return
+        holder = self._holder
+        if holder is not None and holder is not conn and self.limit is not ConnectionLimit.NONE:
+            if self.limit is not ConnectionLimit.CLOSE_OLDER:
+                # REFUSE_AUTH, and REFUSE_HANDSHAKE for a connection that was already open
+                # when the slot was taken: refused, then closed.
+                self.refused.add(1)
+                _reply(conn, _authorization("unauthorized", "authenticate", LIMIT_MESSAGE))
+                conn.push(CloseFrame(LIMIT_MESSAGE.encode()))
+                return
+            self._replace(holder)
+        conn.authorized = True
+        self._holder = conn
+        _reply(conn, _authorization("authorized", "authenticate"))
 
-    def _listen(self, conn: _Connection, data: Mapping[str, object]) -> None:
+    def _replace(self, older: Connection) -> None:
+        """CLOSE_OLDER: the older connection hears nothing more and is closed by the server."""
+        self.replaced.add(1)
+        older.authorized = False
+        self._set_streams(older, ())
+        if older.silence is not None:
+            older.abort()  # its sender may be holding a backlog: no close frame gets through
+        else:
+            older.push(CloseFrame(REPLACED_MESSAGE))
+
+    def _listen(self, conn: Connection, data: Mapping[str, object]) -> None:
         if not conn.authorized:
             _reply(conn, _authorization("unauthorized", "listen"))
             return
@@ -179,40 +293,22 @@ class StreamHub:
         self._set_streams(conn, tuple(name for name in names if name in KNOWN_STREAMS))
         _reply(conn, {"stream": "listening", "data": {"streams": list(conn.streams)}})
 
-    def _set_streams(self, conn: _Connection, streams: tuple[str, ...]) -> None:
+    def _set_streams(self, conn: Connection, streams: tuple[str, ...]) -> None:
         was = TRADE_UPDATES in conn.streams
         conn.streams = streams
         now = TRADE_UPDATES in streams
         if was != now:
             self._listening.add(1 if now else -1)
+        if now and not was:
+            self.listens.add(1)
 
 
-def _authorization(status: str, action: str) -> dict[str, object]:
-    return {"stream": "authorization", "data": {"status": status, "action": action}}
+def _authorization(status: str, action: str, message: str | None = None) -> dict[str, object]:
+    data = {"status": status, "action": action}
+    if message is not None:
+        data["message"] = message
+    return {"stream": "authorization", "data": data}
 
 
-def _reply(conn: _Connection, message: Mapping[str, object]) -> None:
+def _reply(conn: Connection, message: Mapping[str, object]) -> None:
     conn.push(dumps(message).encode())
-
-
-async def _send_loop(conn: _Connection) -> None:
-    while True:
-        frame = await conn.queue.get()
-        await conn.ws.send_bytes(frame)
-
-
-async def _close(conn: _Connection) -> None:
-    await _stop_sender(conn)
-    with contextlib.suppress(Exception):
-        await conn.ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
-
-
-async def _stop_sender(conn: _Connection) -> None:
-    sender = conn.sender
-    if sender is None:
-        return
-    conn.sender = None
-    sender.cancel()
-    await asyncio.wait({sender})
-    if not sender.cancelled():
-        sender.exception()  # retrieved: a failed send just ends this connection

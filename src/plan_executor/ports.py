@@ -141,6 +141,11 @@ class TradeEventFeed(Protocol):
     @property
     def connected(self) -> bool: ...
 
+    def restart(self) -> None:
+        """Give up the current connection (presumed silent) and connect afresh in the
+        background; `connected` is False from now until the new connection listens."""
+        ...
+
     def __aiter__(self) -> AsyncIterator[TradeEvent]: ...
 
 

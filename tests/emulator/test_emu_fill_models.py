@@ -22,7 +22,7 @@ from alpaca.trading.client import TradingClient
 from alpaca.trading.enums import OrderSide, OrderStatus, TimeInForce
 from alpaca.trading.models import Order
 from alpaca.trading.requests import LimitOrderRequest, MarketOrderRequest
-from stream_recorder import StreamRecorder
+from emu_stream_clients import StreamRecorder
 
 from alpaca_sim import Venue, default_scenario, scenario_from_dict
 from alpaca_sim.server import SimServer

@@ -1,5 +1,4 @@
-"""The real alpaca-py TradingStream against the sim; REST agrees with the stream at every step
-(the recorder: stream_recorder.py)."""
+"""The real alpaca-py TradingStream against the sim; REST agrees with the stream at every step."""
 
 from __future__ import annotations
 
@@ -12,7 +11,7 @@ from alpaca.trading.client import TradingClient
 from alpaca.trading.enums import OrderSide, OrderStatus, TimeInForce
 from alpaca.trading.models import TradeUpdate
 from alpaca.trading.requests import LimitOrderRequest, MarketOrderRequest
-from stream_recorder import StreamRecorder
+from emu_stream_clients import StreamRecorder
 
 from alpaca_sim.server import SimServer
 

@@ -4,34 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any
 
 import aiohttp
 import pytest
+from emu_stream_clients import WAIT_SECONDS, authenticate, listen, receive
 
 from alpaca_sim.server import SimServer
 
-RECEIVE_TIMEOUT = 30.0
-"""Hang guard: each awaited message comes within milliseconds."""
-
-
-async def receive(ws: aiohttp.ClientWebSocketResponse) -> dict[str, Any]:
-    message = await ws.receive(timeout=RECEIVE_TIMEOUT)
-    assert message.type == aiohttp.WSMsgType.BINARY, message
-    decoded: dict[str, Any] = json.loads(message.data)
-    return decoded
-
-
-async def authenticate(ws: aiohttp.ClientWebSocketResponse, sim: SimServer) -> dict[str, Any]:
-    await ws.send_json(
-        {"action": "authenticate", "data": {"key_id": sim.api_key, "secret_key": sim.api_secret}}
-    )
-    return await receive(ws)
-
-
-async def listen(ws: aiohttp.ClientWebSocketResponse, streams: list[str]) -> dict[str, Any]:
-    await ws.send_json({"action": "listen", "data": {"streams": streams}})
-    return await receive(ws)
+RECEIVE_TIMEOUT = WAIT_SECONDS
 
 
 @pytest.fixture

@@ -6,10 +6,16 @@ ours: stop the task, close the websocket with a short close timeout, and await e
 
 alpaca-py private surface relied on (pinned by tests/unit/adapters/test_alpaca_sdk_surface.py):
 `TradingStream._run_forever()` (connect, auth, listen, consume, reconnect with backoff),
+`_start_ws()` (one connection attempt: connect, authenticate, listen; we see it fail there),
 `_dispatch(msg)` (called for every decoded message: we see the `listening` ack there),
-`close()` (called on every drop: we flip `connected` there), `_ws`, `_reconnect_min_backoff`,
-`_reconnect_max_backoff`; and the public `stop_ws()` (stop flag, stop event and the stop queue
-that the receive loop `_consume()` polls).
+`close()` (called on every drop: we flip `connected` there), `_ws` (closed to restart a
+silent stream), `_reconnect_min_backoff`, `_reconnect_max_backoff`; and the public `stop_ws()`
+(stop flag, stop event and the stop queue that the receive loop `_consume()` polls).
+
+A connection refused (Alpaca allows one trade_updates connection per account: alpaca-py #740;
+the refusal is an HTTP 429 at the handshake or an authentication answered "unauthorized")
+never stalls a plan: entering returns as soon as the first attempt failed, with the feed
+disconnected (the engine polls), while alpaca-py keeps retrying with its backoff.
 """
 
 import asyncio
@@ -71,6 +77,7 @@ class _ObservedTradingStream(TradingStream):
         *,
         on_listening: Callable[[bool], None],
         on_closed: Callable[[], None],
+        on_attempt_failed: Callable[[BaseException], None],
     ) -> None:
         redact_stream_auth_frames()
         super().__init__(
@@ -91,10 +98,21 @@ class _ObservedTradingStream(TradingStream):
         self._reconnect_max_backoff = config.stream_reconnect_max_s
         self._on_listening = on_listening
         self._on_closed = on_closed
+        self._on_attempt_failed = on_attempt_failed
 
     async def run_in_running_loop(self) -> None:
         """Connect, listen and reconnect until cancelled."""
         await self._run_forever()  # type: ignore[no-untyped-call]  # alpaca-py leaves it untyped
+
+    async def _start_ws(self) -> None:
+        try:
+            await super()._start_ws()  # type: ignore[no-untyped-call]  # untyped in alpaca-py
+        except Exception as error:  # refused, unauthorized, unreachable: it will retry
+            self._on_attempt_failed(error)
+            raise
+
+    def current_websocket(self) -> Any:
+        return self._ws
 
     async def _dispatch(self, msg: dict[str, Any]) -> None:
         if msg.get("stream") == "listening":
@@ -118,8 +136,14 @@ class AlpacaTradeFeed:
         self._up = asyncio.Event()
         self._down = asyncio.Event()
         self._down.set()
+        self._first_attempt_done = asyncio.Event()
         self._ended = False
         self._ending = False
+        self._restarter: Callable[[], None] | None = None
+        self.failed_attempts = 0
+        """Connection attempts that failed (refused, unauthorized, unreachable)."""
+        self.restarts = 0
+        """Connections given up because the engine presumed them silent."""
         self.ignored_events = 0
         """trade_updates events of a kind we do not know (dropped)."""
         self.malformed_messages = 0
@@ -134,6 +158,13 @@ class AlpacaTradeFeed:
     async def wait_until_connected(self, connected: bool = True) -> None:
         """Return once `connected` has the wanted value (bound it with a timeout)."""
         await (self._up if connected else self._down).wait()
+
+    def restart(self) -> None:
+        """`ports.TradeEventFeed.restart`: down now; the subscription reconnects."""
+        if self._restarter is not None and not self._ending:
+            self.restarts += 1
+            self._mark_down()
+            self._restarter()
 
     def __aiter__(self) -> Self:
         return self
@@ -151,8 +182,14 @@ class AlpacaTradeFeed:
         if listening:
             self._down.clear()
             self._up.set()
+            self._first_attempt_done.set()
         else:
             self._mark_down()
+
+    def _attempt_failed(self, error: BaseException) -> None:
+        self.failed_attempts += 1
+        self._first_attempt_done.set()
+        log.warning("trade_updates connection attempt failed: %s", error)
 
     def _mark_down(self) -> None:
         if self._up.is_set() and not self._ending:
@@ -181,7 +218,8 @@ class AlpacaTradeFeed:
 
 class AlpacaTradeEvents:
     """`ports.TradeEventSubscription`. Entering connects, authenticates and listens, bounded by
-    `stream_connect_timeout_s`; if that fails the feed is returned anyway with
+    `stream_connect_timeout_s`, and returns as soon as the stream listens or its first attempt
+    fails (refused: one connection per account); then the feed is returned with
     `connected == False` (the engine polls) while the stream keeps retrying in the background.
     A stream failure never raises out of here."""
 
@@ -190,26 +228,44 @@ class AlpacaTradeEvents:
         self._feed: AlpacaTradeFeed | None = None
         self._stream: _ObservedTradingStream | None = None
         self._task: asyncio.Task[None] | None = None
+        self._closing: set[asyncio.Task[None]] = set()
 
     async def __aenter__(self) -> AlpacaTradeFeed:
         if self._feed is not None:
             raise RuntimeError("a trade event subscription is entered once")
         feed = AlpacaTradeFeed()
         stream = _ObservedTradingStream(
-            self._config, on_listening=feed._mark_listening, on_closed=feed._mark_down
+            self._config,
+            on_listening=feed._mark_listening,
+            on_closed=feed._mark_down,
+            on_attempt_failed=feed._attempt_failed,
         )
         stream.subscribe_trade_updates(feed._receive)
+        feed._restarter = self._give_up_connection
         self._feed, self._stream = feed, stream
         self._task = asyncio.create_task(stream.run_in_running_loop(), name="alpaca-trade-updates")
         try:
             async with asyncio.timeout(self._config.stream_connect_timeout_s):
-                await feed.wait_until_connected()
+                await feed._first_attempt_done.wait()
         except TimeoutError:
-            log.warning("trade_updates stream not listening yet; the engine will poll")
+            pass
         except BaseException:
             await self.aclose()  # cancelled while connecting: __aexit__ will not run
             raise
+        if not feed.connected:
+            log.warning("trade_updates stream not listening yet; the engine will poll")
         return feed
+
+    def _give_up_connection(self) -> None:
+        """Close the current websocket (bounded by the close timeout); alpaca-py's receive
+        loop then fails and connects afresh after its backoff."""
+        stream = self._stream
+        websocket = stream.current_websocket() if stream is not None else None
+        if websocket is None:
+            return  # between connections: alpaca-py is reconnecting already
+        task = asyncio.create_task(_close_quietly(websocket), name="alpaca-trade-updates-restart")
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
@@ -233,5 +289,12 @@ class AlpacaTradeEvents:
             with contextlib.suppress(Exception):
                 await stream.close()
             feed._end()
+            if self._closing:
+                await asyncio.wait(set(self._closing))
         if not task.cancelled() and task.exception() is not None:
             log.warning("trade_updates stream task failed: %r", task.exception())
+
+
+async def _close_quietly(websocket: Any) -> None:
+    with contextlib.suppress(Exception):
+        await websocket.close()

@@ -70,7 +70,12 @@ class ExecutionSettings:
     settle_timeout: timedelta = timedelta(seconds=60)
     """Upper bound on waiting for every sell to be terminal before buying."""
     poll_interval: timedelta = timedelta(seconds=1)
-    """REST polling period, used only while the trade stream is down."""
+    """REST polling period, used only while the trade stream is down or silent."""
+    stream_silence_timeout: timedelta = timedelta(seconds=3)
+    """How long news the stream owes (an order's acknowledgement, a cancel's outcome) may be
+    missing before the order is read by REST, and the stream, if it said nothing at all
+    meanwhile, is presumed silent and polled around; silent that long again, its connection is
+    replaced (docs/design.md 2.7)."""
     cancel_confirm_timeout: timedelta = timedelta(seconds=5)
     cancel_retry_wait: timedelta = timedelta(milliseconds=500)
     """First pause before a cancel that was not confirmed is asked again; it doubles each time
@@ -128,6 +133,7 @@ _POSITIVE_DURATIONS = (
     "quote_retry_wait",
     "settle_timeout",
     "poll_interval",
+    "stream_silence_timeout",
     "cancel_confirm_timeout",
     "cancel_retry_wait",
     "cancel_retry_max_wait",

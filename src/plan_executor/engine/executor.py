@@ -194,6 +194,7 @@ class ExecutionSession:
                 feed,
                 plan_hash=journal.plan_hash,
                 poll_interval=deps.settings.poll_interval,
+                silence_timeout=deps.settings.stream_silence_timeout,
                 on_change=progress.order_changed,
             )
             await stack.enter_async_context(tracker.running())

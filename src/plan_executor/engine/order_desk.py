@@ -5,7 +5,9 @@ cannot cancel (the cleanup waits for its answer instead), so no order can exist 
 without the engine knowing its client_order_id. A cancel is only done when the broker confirms a
 terminal state: a fill may win the race (incident 7), and no replacement is sent before that.
 A cancel the broker did not confirm (an outage) is asked again with a growing pause until it is
-(`cancel_until_confirmed`), so no order is left live behind an item that gave up.
+(`cancel_until_confirmed`), so no order is left live behind an item that gave up. Every request
+the broker takes (a submission, a cancel) is told to the tracker: the stream owes news about
+that order, and news that does not come is read by REST (tracker.py).
 """
 
 import asyncio
@@ -83,6 +85,7 @@ class OrderDesk:
                 at=self._clock.now(),
             )
         )
+        self._tracker.asking(cid)
         task = asyncio.create_task(self._broker.submit(request), name=_submit_task_name(cid))
         self._journal.inflight.add(task)
         task.add_done_callback(lambda done: self._submission_answered(cid, done))
@@ -107,6 +110,7 @@ class OrderDesk:
         error = task.exception()
         if error is None:
             self._tracker.apply_snapshot(task.result())
+            self._tracker.expect_news(cid)
         elif isinstance(error, OrderRejected):
             self._tracker.replace_state(rejected_locally(self._tracker.get(cid), self._clock.now()))
         else:
@@ -125,6 +129,7 @@ class OrderDesk:
             self._tracker.replace_state(rejected_locally(self._tracker.get(cid), self._clock.now()))
             return False
         self._tracker.apply_snapshot(found)
+        self._tracker.expect_news(cid)
         return True
 
     async def cancel_and_confirm(self, cid: str, reason: CancelReason) -> ChildOrder:
@@ -194,6 +199,7 @@ class OrderDesk:
         """True when the broker took the request, or said the order is past cancelling (its
         state read back then, when the broker gives it, is applied at once: the terminal state,
         a fill included, is known without waiting for the news)."""
+        self._tracker.asking(cid)
         try:
             await self._broker.cancel(broker_id)
         except OrderNotCancelable as past:
@@ -203,6 +209,7 @@ class OrderDesk:
         except BrokerError as error:
             logger.warning("cancel of %s failed: %s", cid, error)
             return False
+        self._tracker.expect_news(cid)
         return True
 
     async def confirm_terminal(self, cid: str) -> ChildOrder:

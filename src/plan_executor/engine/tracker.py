@@ -1,11 +1,19 @@
 """The one owner of child-order state: stream events in, waiters out, polling as a fallback.
 
 Every broker update for a tracked client_order_id goes through the domain's `apply`, so
-duplicates and replays are counted once (incident 12), broker cancels and expiries surface as
-terminal states (incident 9) and a fill without an average price is flagged for a REST re-read
-(incident 15). While the trade stream is connected no REST read is made here; while it is down,
-the orders being waited on are polled concurrently every `poll_interval`, and once it comes back
-every open order is read once to cover the gap (the stream does not replay missed events).
+duplicates and replays are counted once (incident 12), late news changes nothing the broker's
+cumulative filled quantity already counted, broker cancels and expiries surface as terminal
+states (incident 9) and a fill without an average price is flagged for a REST re-read
+(incident 15). While the trade stream is connected and speaking no REST read is made here.
+While it is down, or presumed silent, the orders being waited on are polled concurrently every
+`poll_interval`, and once it is back every open order is read once to cover the gap (the stream
+does not replay missed events).
+
+Silent: the order desk tells the tracker when the stream owes news (`asking`, `expect_news`:
+a submission or a cancel the broker took); news overdue by `silence_timeout` is read by REST,
+and if the stream said nothing at all meanwhile it is presumed silent (`stream_watch.py`): the
+tracker polls as if it were down and, silent one `silence_timeout` more, replaces the
+connection (`TradeEventFeed.restart`). docs/design.md 2.7 states the bound.
 """
 
 import asyncio
@@ -23,6 +31,7 @@ from plan_executor.engine.broker_views import (
     rebuilt_from_broker,
     snapshot_update,
 )
+from plan_executor.engine.stream_watch import StreamWatch
 from plan_executor.ports import Broker, BrokerError, BrokerOrder, TradeEvent, TradeEventFeed
 
 logger = logging.getLogger(__name__)
@@ -45,6 +54,7 @@ class OrderTracker:
         *,
         plan_hash: str,
         poll_interval: timedelta,
+        silence_timeout: timedelta,
         on_change: OrderListener | None = None,
     ) -> None:
         self._broker = broker
@@ -57,8 +67,14 @@ class OrderTracker:
         self._signals: dict[str, asyncio.Event] = {}
         self._waiting: Counter[str] = Counter()
         self._stream_alive = True
+        self._watch = StreamWatch(silence_timeout.total_seconds())
+        self._silent_since: float | None = None
         self.rest_reads = 0
         """REST reads made by this tracker (polling, gap cover, explicit refreshes)."""
+        self.silences = 0
+        """Times the stream was presumed silent."""
+        self.restarts = 0
+        """Times a silent stream's connection was replaced."""
 
     # --- state -----------------------------------------------------------------------------
 
@@ -115,6 +131,16 @@ class OrderTracker:
             self.apply_snapshot(broker_order)
         return self._orders[client_order_id]
 
+    # --- news the stream owes ------------------------------------------------------------------
+
+    def asking(self, client_order_id: str) -> None:
+        """A request about this order (a submission, a cancel) is about to be sent."""
+        self._watch.asking(client_order_id, _now())
+
+    def expect_news(self, client_order_id: str) -> None:
+        """The broker took that request: the stream owes news about the order."""
+        self._watch.answered(client_order_id, _now())
+
     # --- waiting -----------------------------------------------------------------------------
 
     async def wait_until(
@@ -152,7 +178,7 @@ class OrderTracker:
         tasks = [
             asyncio.create_task(self._consume(), name="tracker-feed"),
             asyncio.create_task(
-                self._poll_when_down(was_connected=self.stream_connected), name="tracker-poll"
+                self._poll_when_needed(was_connected=self.stream_connected), name="tracker-poll"
             ),
         ]
         try:
@@ -166,6 +192,11 @@ class OrderTracker:
 
     @property
     def stream_connected(self) -> bool:
+        """Connected and not presumed silent: its news can be waited for."""
+        return self._stream_up and self._silent_since is None
+
+    @property
+    def _stream_up(self) -> bool:
         return self._stream_alive and self._feed.connected
 
     async def _consume(self) -> None:
@@ -181,6 +212,10 @@ class OrderTracker:
 
     def _on_event(self, event: TradeEvent) -> None:
         cid = event.client_order_id
+        self._watch.heard(cid, _now())
+        if self._silent_since is not None:
+            logger.warning("the trade stream speaks again")
+            self._silent_since = None
         if cid in self._orders:
             self._apply(cid, event.update)
         elif belongs_to_plan(cid, self._plan_hash):
@@ -210,23 +245,67 @@ class OrderTracker:
         if self._on_change is not None:
             self._on_change(self._orders[cid])
 
-    async def _poll_when_down(self, *, was_connected: bool) -> None:
+    async def _poll_when_needed(self, *, was_connected: bool) -> None:
+        """Every `poll_interval`: the waited orders while the stream is down or silent, every
+        open order once it is back, and any order whose news is overdue."""
         while True:
             await asyncio.sleep(self._poll_s)
+            overdue = self._overdue_news()
             connected = self.stream_connected
             if not connected:
-                await self._poll(list(self._waiting))
+                wanted = [*self._waiting, *overdue]
             elif not was_connected:
-                await self._poll([order.client_order_id for order in self.open_orders()])
+                wanted = [order.client_order_id for order in self.open_orders()]
+            else:
+                wanted = overdue
+            read = await self._poll(list(dict.fromkeys(wanted)))
+            self._watch.settled(cid for cid in overdue if cid in read)
             was_connected = connected
 
-    async def _poll(self, client_order_ids: list[str]) -> None:
-        """Read these orders concurrently; a failed read is retried on the next round."""
+    def _overdue_news(self) -> list[str]:
+        """Orders whose news is overdue; presume the stream silent when it said nothing at all
+        since that news was owed, and replace a connection silent for another timeout."""
+        now = _now()
+        overdue = self._watch.overdue(now, self._is_open)
+        if not self._stream_up:
+            self._silent_since = None  # down: polled as such, and its reconnect is under way
+        elif self._silent_since is None:
+            mute_since = self._watch.mute_since(overdue)
+            if mute_since is not None:
+                self._silent_since = now
+                self.silences += 1
+                logger.warning(
+                    "trade stream silent for %.1f s while %d orders owe news: reading by REST",
+                    now - mute_since,
+                    len(overdue),
+                )
+        elif now - self._silent_since >= self._watch.silence_s:
+            logger.warning("trade stream still silent: replacing its connection")
+            self._silent_since = None
+            self.restarts += 1
+            self._feed.restart()
+        return overdue
+
+    def _is_open(self, cid: str) -> bool:
+        order = self._orders.get(cid)
+        return order is not None and order.is_open
+
+    async def _poll(self, client_order_ids: list[str]) -> set[str]:
+        """Read these orders concurrently; a failed read is retried on the next round. Returns
+        the ids read."""
         results = await asyncio.gather(
             *(self.refresh(cid) for cid in client_order_ids), return_exceptions=True
         )
+        read: set[str] = set()
         for cid, result in zip(client_order_ids, results, strict=True):
             if isinstance(result, BrokerError):
                 logger.warning("poll of %s failed: %s", cid, result)
             elif isinstance(result, Exception):
                 logger.error("poll of %s failed unexpectedly", cid, exc_info=result)
+            else:
+                read.add(cid)
+        return read
+
+
+def _now() -> float:
+    return asyncio.get_running_loop().time()

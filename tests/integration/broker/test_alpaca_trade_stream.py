@@ -162,7 +162,8 @@ async def test_leaving_twice_is_harmless(sim: SimServer) -> None:
 
 async def test_a_deadline_while_connecting_leaves_no_task(sim: SimServer) -> None:
     before = asyncio.all_tasks()
-    sim.faults.drop_streams(refuse_seconds=600)
+    # Connected, never answered: a refusal would end the wait before the deadline.
+    sim.faults.silence_streams(new_connections=True)
     events = AlpacaTradeEvents(config_for(sim, stream_connect_timeout_s=30))
 
     with pytest.raises(TimeoutError):

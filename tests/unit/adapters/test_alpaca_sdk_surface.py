@@ -65,6 +65,8 @@ def test_the_stream_routes_every_message_through_dispatch_and_drops_through_clos
     run = inspect.getsource(TradingStream._run_forever)
 
     assert "await self._dispatch(msg)" in consume
+    assert "await self._start_ws()" in run
+    assert "self._ws.recv()" in consume  # a closed websocket ends the loop: a restart
     assert "await self.close()" in run
     assert "self._should_run" in run
     assert "_wait_before_reconnect" in run

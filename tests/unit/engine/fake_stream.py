@@ -12,7 +12,10 @@ class FakeFeed:
     def __init__(self) -> None:
         self._queue: asyncio.Queue[TradeEvent] = asyncio.Queue()
         self._connected = True
+        self._muted = False
         self.pushed: list[TradeEvent] = []
+        self.restarts = 0
+        self.restarted = asyncio.Event()
         self.all_taken = asyncio.Event()
         """Set whenever the reader has taken every event pushed so far."""
         self.all_taken.set()
@@ -27,8 +30,18 @@ class FakeFeed:
     def reconnect(self) -> None:
         self._connected = True
 
+    def mute(self, muted: bool = True) -> None:
+        """A silent socket: still connected, every event pushed meanwhile is lost."""
+        self._muted = muted
+
+    def restart(self) -> None:
+        """`ports.TradeEventFeed.restart`: down until the test reconnects it."""
+        self.restarts += 1
+        self._connected = False
+        self.restarted.set()
+
     def push(self, event: TradeEvent) -> None:
-        if self._connected:
+        if self._connected and not self._muted:
             self.pushed.append(event)
             self.all_taken.clear()
             self._queue.put_nowait(event)

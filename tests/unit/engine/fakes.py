@@ -72,6 +72,8 @@ class FakeBroker(FakeVenue):
         self.cancel_requests: list[str] = []
         self.open_same_symbol_at_submit: dict[str, list[str]] = {}
         self.reads_in_flight = 0
+        self.read_ids: list[str] = []
+        """client_order_id of every REST read of one order, in order."""
         self.max_reads_in_flight = 0
 
     # --- setup ---------------------------------------------------------------------------
@@ -169,6 +171,7 @@ class FakeBroker(FakeVenue):
 
     async def order_by_client_id(self, client_order_id: str) -> BrokerOrder | None:
         self._call("order_by_client_id")
+        self.read_ids.append(client_order_id)
         self.reads_in_flight += 1
         self.max_reads_in_flight = max(self.max_reads_in_flight, self.reads_in_flight)
         try:

@@ -1,4 +1,5 @@
-"""The tracker: stream first, polling only while the stream is down, every update applied once."""
+"""The tracker: stream first, polling only while the stream is down or silent, every update
+applied once."""
 
 import asyncio
 from datetime import timedelta
@@ -22,7 +23,9 @@ as it stands when this runs out, so it must not run out on a slow machine)."""
 S = ChildOrderStatus
 
 
-def _setup(*, connected: bool = True) -> tuple[FakeBroker, FakeFeed, OrderTracker]:
+def _setup(
+    *, connected: bool = True, silence: timedelta = LONG
+) -> tuple[FakeBroker, FakeFeed, OrderTracker]:
     clock = FakeClock(T0)
     market = FakeMarket(clock)
     market.set_quote("AAPL", "100.00", "100.10")
@@ -31,7 +34,11 @@ def _setup(*, connected: bool = True) -> tuple[FakeBroker, FakeFeed, OrderTracke
     if not connected:
         feed.disconnect()
     tracker = OrderTracker(
-        broker, feed, plan_hash=PLAN_HASH, poll_interval=timedelta(milliseconds=5)
+        broker,
+        feed,
+        plan_hash=PLAN_HASH,
+        poll_interval=timedelta(milliseconds=5),
+        silence_timeout=silence,
     )
     return broker, feed, tracker
 
@@ -151,7 +158,11 @@ async def test_a_failing_stream_falls_back_to_polling() -> None:
 
     broken = BrokenFeed()
     tracker = OrderTracker(
-        broker, broken, plan_hash=PLAN_HASH, poll_interval=timedelta(milliseconds=5)
+        broker,
+        broken,
+        plan_hash=PLAN_HASH,
+        poll_interval=timedelta(milliseconds=5),
+        silence_timeout=LONG,
     )
     async with tracker.running():
         cid = _track(broker, tracker, 1)
@@ -172,3 +183,50 @@ async def test_an_update_that_does_not_fit_is_ignored_and_the_stream_goes_on() -
         assert tracker.stream_connected
     assert order.status is S.FILLED
     assert order.filled_qty == Decimal(10)
+
+
+SILENCE = timedelta(milliseconds=30)
+
+
+async def _cancel_taken(broker: FakeBroker, tracker: OrderTracker, cid: str) -> None:
+    """As the order desk does it: the broker takes the cancel, the stream owes the news."""
+    tracker.asking(cid)
+    broker_id = tracker.get(cid).broker_id
+    assert broker_id is not None
+    await broker.cancel(broker_id)
+    tracker.expect_news(cid)
+
+
+async def test_owed_news_missing_from_a_mute_stream_is_read_and_the_stream_replaced() -> None:
+    broker, feed, tracker = _setup(silence=SILENCE)
+    broker.feeds.append(feed)  # the fake broker's news goes to this feed
+    async with tracker.running():
+        cid = _track(broker, tracker, 1)
+        feed.mute()  # still connected, says nothing
+        await _cancel_taken(broker, tracker, cid)
+
+        order = await tracker.wait_until(cid, is_terminal, LONG)
+        assert (tracker.silences, tracker.stream_connected) == (1, False)
+        await asyncio.wait_for(feed.restarted.wait(), LONG.total_seconds())
+
+    assert order.status is S.CANCELED
+    assert broker.read_ids[0] == cid
+    assert (tracker.restarts, feed.restarts) == (1, 1)
+
+
+async def test_one_missing_event_from_a_stream_that_speaks_is_read_alone() -> None:
+    broker, feed, tracker = _setup(silence=SILENCE)
+    broker.feeds.append(feed)
+    async with tracker.running():
+        quiet, heard = _track(broker, tracker, 1), _track(broker, tracker, 2)
+        feed.mute()
+        await _cancel_taken(broker, tracker, quiet)  # its canceled is lost
+        feed.mute(False)
+        await _cancel_taken(broker, tracker, heard)  # its canceled comes
+
+        orders = await tracker.wait_all([quiet, heard], is_terminal, LONG)
+        assert tracker.stream_connected
+
+    assert [order.status for order in orders] == [S.CANCELED, S.CANCELED]
+    assert broker.read_ids == [quiet], "only the order whose news is missing is read"
+    assert (tracker.silences, feed.restarts) == (0, 0)
