@@ -6,11 +6,19 @@ optional `"flow"` object in a symbol's spec that overrides either field for that
 `rate_per_min` is the mean number of arrivals per minute of session time (buys and sells
 together; 0, the default, means no flow: resting orders then fill only when the quote moves
 through them); `mean_size` is the mean arriving size in shares (default 100).
+
+How the venue answers orders and cancels is the optional `"latency"` object (see LatencySpec):
+`ack_ms` and `fill_ms` each take a fixed number of milliseconds or a `[low, high]` range drawn
+per order, and `pending_new_share` / `pending_cancel_share` the fraction of orders and cancels
+that take Alpaca's rare pending_new / pending_cancel path. Left out, every field takes the
+realistic default below; `{"ack_ms": 0, "fill_ms": 0}` is the explicit opt-out (synchronous
+acks and fills inside the POST), for tests that say why they need it.
 """
 
 import importlib
 import json
 import math
+import random
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -18,6 +26,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
+from typing import Self
 
 from alpaca_sim.clock import require_aware
 from alpaca_sim.decimals import Dollars, Price, Shares, to_decimal
@@ -67,9 +76,63 @@ class ClockSpec:
 
 
 @dataclass(frozen=True)
+class Delay:
+    """A delay in milliseconds, drawn per order log-uniformly from [low_ms, high_ms] (fixed when
+    the two are equal). Log-uniform: bounded, and skewed towards the low end as measured
+    latencies are, with the median at the geometric mean of the bounds."""
+
+    low_ms: float
+    high_ms: float
+
+    @classmethod
+    def fixed(cls, ms: float) -> Self:
+        return cls(ms, ms)
+
+    @property
+    def is_fixed(self) -> bool:
+        return self.low_ms == self.high_ms
+
+    def draw(self, rng: random.Random) -> timedelta:
+        if self.is_fixed:
+            return timedelta(milliseconds=self.low_ms)
+        ms = self.low_ms * (self.high_ms / self.low_ms) ** rng.random()
+        return timedelta(milliseconds=ms)
+
+    def describe(self) -> float | list[float]:
+        """As the scenario JSON writes it: a number, or [low, high]."""
+        return self.low_ms if self.is_fixed else [self.low_ms, self.high_ms]
+
+
+# Alpaca publishes no latency figure. The ranges rest on what Alpaca said of its own system:
+# its order management system processes an order in "consistently under 1.5ms" (Alpaca blog,
+# "Alpaca Launches Next-Gen Order Management System",
+# https://alpaca.markets/blog/alpaca-launches-next-gen-order-management-system/), and a staff
+# answer on Alpaca's forum ("Order Execution times",
+# https://forum.alpaca.markets/t/order-execution-times/18156) times an order as: sent to the
+# execution partner 1 ms after Alpaca receives it, the answer (order id, status) back to the
+# client 1 ms later, executed about 9 ms (median) after Alpaca received it. So the submit is
+# answered before the venue acknowledges the order (it becomes `new`) some ms later, and the
+# first execution follows some ms after that. The ranges put the medians at about 6 ms and
+# 7 ms (13 ms from receipt to execution, near the staff's figure) with a tail to tens of ms,
+# as under load.
+DEFAULT_ACK = Delay(2.0, 20.0)  # receipt -> `new` (and cancel request -> `canceled`)
+DEFAULT_FILL = Delay(2.0, 25.0)  # `new` -> the order's first chance to execute
+# Alpaca's docs call pending_new rare ("This state only occurs on rare occasions", Orders,
+# order lifecycle) and say "Most cancelations will occur without the order entering the
+# pending_cancel state" (Websocket streaming, trade_updates). No rate is published: 5 % keeps
+# both paths a minority that a test suite still meets.
+DEFAULT_PENDING_SHARE = 0.05
+
+
+@dataclass(frozen=True)
 class LatencySpec:
-    ack_ms: float = 0.0
-    fill_ms: float = 0.0
+    """How the venue answers: per-order acknowledgement and execution delays, and how often an
+    order or a cancel takes the rare pending_new / pending_cancel path."""
+
+    ack: Delay = DEFAULT_ACK
+    fill: Delay = DEFAULT_FILL
+    pending_new_share: float = DEFAULT_PENDING_SHARE
+    pending_cancel_share: float = DEFAULT_PENDING_SHARE
 
 
 @dataclass(frozen=True)
@@ -170,9 +233,7 @@ def _build(d: Mapping[str, object]) -> Scenario:
         volatility={s: to_decimal(spec.get("volatility", "0.3")) for s, spec in specs.items()},
         sizes={s: _positive_int(spec, "size", 300) for s, spec in specs.items()},
         clock=_clock(_section(d, "clock", required=True)),
-        latency=LatencySpec(
-            ack_ms=_non_negative(latency, "ack_ms"), fill_ms=_non_negative(latency, "fill_ms")
-        ),
+        latency=_latency(latency),
         rate_limit_per_min=int(str(rate_limit.get("per_minute", 200))),
         rate_limit_enabled=_bool(rate_limit, "enabled", default=True),
         api_key=str(auth.get("api_key", Scenario.api_key)),
@@ -199,6 +260,36 @@ def _flows(
         if flow.active:
             flows[symbol] = flow
     return flows
+
+
+def _latency(d: Mapping[str, object]) -> LatencySpec:
+    return LatencySpec(
+        ack=_delay(d, "ack_ms", DEFAULT_ACK),
+        fill=_delay(d, "fill_ms", DEFAULT_FILL),
+        pending_new_share=_share(d, "pending_new_share"),
+        pending_cancel_share=_share(d, "pending_cancel_share"),
+    )
+
+
+def _delay(d: Mapping[str, object], key: str, default: Delay) -> Delay:
+    value = d.get(key)
+    if value is None:
+        return default
+    if not isinstance(value, list):
+        return Delay.fixed(_non_negative(d, key))
+    if len(value) != 2:
+        raise ValueError(f"{key!r} must be a number or a [low, high] pair")
+    low, high = (float(str(bound)) for bound in value)
+    if not 0 < low <= high or math.isinf(high):
+        raise ValueError(f"{key!r} range must have 0 < low <= high, finite")
+    return Delay(low, high)
+
+
+def _share(d: Mapping[str, object], key: str) -> float:
+    value = float(str(d.get(key, DEFAULT_PENDING_SHARE)))
+    if not 0 <= value <= 1:
+        raise ValueError(f"{key!r} must be between 0 and 1")
+    return value
 
 
 def _section(d: Mapping[str, object], key: str, *, required: bool = False) -> Mapping[str, object]:
