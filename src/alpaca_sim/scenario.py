@@ -134,6 +134,12 @@ class LatencySpec:
     pending_new_share: float = DEFAULT_PENDING_SHARE
     pending_cancel_share: float = DEFAULT_PENDING_SHARE
 
+    @property
+    def longest(self) -> timedelta:
+        """The longest wait from receipt to an order's first chance to execute (a cancel waits
+        at most an ack delay): after it the venue has answered everything received before."""
+        return timedelta(milliseconds=self.ack.high_ms + self.fill.high_ms)
+
 
 @dataclass(frozen=True)
 class FlowSpec:

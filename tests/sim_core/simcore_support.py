@@ -91,9 +91,7 @@ def step(venue: Venue, seconds: float = 1.0) -> None:
 
 
 LATENCY = default_scenario().latency
-SETTLE_SECONDS = (LATENCY.ack.high_ms + LATENCY.fill.high_ms) / 1000
-"""The default scenario's longest acknowledgement plus execution delay (a cancel takes at most
-the acknowledgement's): after it every order and cancel received before has been answered."""
+SETTLE_SECONDS = LATENCY.longest.total_seconds()
 
 
 def settle(venue: Venue) -> None:
