@@ -109,7 +109,7 @@ async def test_updates_arrive_in_order_as_binary_json(
     assert all(e["stream"] == "trade_updates" for e in events)
     history = json.loads(json.dumps(sim.venue.state()["trade_updates"]))
     assert [e["data"] for e in events] == history  # every update, in the venue's order
-    assert [e["data"]["event"] for e in events][0] in {"new", "pending_new"}
+    assert next(e["data"]["event"] for e in events) in {"new", "pending_new"}
 
 
 async def test_no_updates_before_listen_and_after_empty_listen(

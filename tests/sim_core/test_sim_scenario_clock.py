@@ -29,8 +29,10 @@ def test_default_scenario_is_the_documented_account() -> None:
     assert all(Decimal(1) <= scenario.spreads[s] <= Decimal(5) for s in HOLDINGS)
     assert scenario.clock.start == datetime(2026, 11, 24, 14, 45, tzinfo=UTC)
     assert scenario.latency == LatencySpec()  # the realistic defaults: drawn, never zero
-    assert not scenario.latency.ack.is_fixed and scenario.latency.ack.low_ms > 0
-    assert not scenario.latency.fill.is_fixed and scenario.latency.fill.low_ms > 0
+    assert not scenario.latency.ack.is_fixed
+    assert scenario.latency.ack.low_ms > 0
+    assert not scenario.latency.fill.is_fixed
+    assert scenario.latency.fill.low_ms > 0
     assert 0 < scenario.latency.pending_new_share < 0.5
     assert 0 < scenario.latency.pending_cancel_share < 0.5
     assert (scenario.rate_limit_per_min, scenario.rate_limit_enabled) == (200, True)
