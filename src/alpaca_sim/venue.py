@@ -295,6 +295,10 @@ class Venue:
                 engine.latency, ack=Delay.fixed(ack_ms), fill=Delay.fixed(fill_ms)
             )
 
+    def restore_latency(self) -> None:
+        with self._op() as engine:
+            engine.latency = engine.scenario.latency
+
     def race_fill_on_next_cancel(self, symbol: str | None = None) -> None:
         with self._op() as engine:
             engine.race_armed = True

@@ -72,6 +72,8 @@ def test_zero_latency_is_an_explicit_opt_out_that_fills_inside_the_call() -> Non
     order = venue.submit_order(market("AAPL", "buy", "2"))
     assert order["status"] == "filled"
     assert updates.events(order["id"]) == ["new", "fill"]
+    venue.restore_latency()  # the scenario's drawn delays again
+    assert venue.submit_order(market("AAPL", "buy", "2"))["status"] == "accepted"
 
 
 def test_ack_latency_keeps_the_order_accepted_until_the_clock_passes_the_ack() -> None:
