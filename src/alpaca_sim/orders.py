@@ -100,6 +100,9 @@ def _stay(
 TRANSITIONS: Mapping[tuple[OrderStatus | None, OrderEvent], Transition] = {
     **_each((None,), E.RECEIVED_IN_SESSION, S.ACCEPTED, None),
     **_each((None,), E.RECEIVED_PENDING_NEW, S.PENDING_NEW, "pending_new"),
+    # Queued for the next session, the order says so: alpaca-py's TradeEvent enum
+    # (alpaca/trading/enums.py) has an `accepted` event, and Alpaca's order statuses describe
+    # `accepted` as seen "often out side of trading session hours".
     **_each((None,), E.RECEIVED_OUT_OF_SESSION, S.ACCEPTED, "accepted"),
     **_each(_UNROUTED, E.ACKNOWLEDGED, S.NEW, "new"),
     **_each(_LIVE, E.PARTIALLY_FILLED, S.PARTIALLY_FILLED, "partial_fill"),
