@@ -6,13 +6,21 @@ arrivals on symbols where our limits rest), so the outcome depends only on the s
 calls made, not on how often anyone looks.
 What an order that may trade gets (price, size, whether flow fills it) is the scenario's fill
 model: alpaca_sim.fillmodel.
+
+Orders are answered before they execute, as at Alpaca: the POST creates the order `accepted`
+(or, for a seeded minority, `pending_new`), the venue acknowledges it (`new`) after a per-order
+acknowledgement delay and lets it execute after a further execution delay, both drawn from the
+scenario's LatencySpec with the engine's own seeded generator when the order is received, so
+runs replay. A cancel completes after its own drawn delay, and the order keeps executing until
+then. `{"ack_ms": 0, "fill_ms": 0}` makes both immediate: a marketable order then fills inside
+the POST, which real Alpaca never does (an explicit opt-out for tests of other rules).
 """
 
 import heapq
 import random
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from alpaca_sim.account import Account
@@ -32,7 +40,7 @@ from alpaca_sim.matching import (
 )
 from alpaca_sim.orders import EXECUTABLE, Fill, OrderEvent, OrderStatus, SimOrder, next_transition
 from alpaca_sim.rules import OrderRequest, check_cancelable
-from alpaca_sim.scenario import Scenario
+from alpaca_sim.scenario import LatencySpec, Scenario
 from alpaca_sim.wire import Json, trade_update, without_prices
 
 TradeUpdate = Json
@@ -67,6 +75,8 @@ class Engine:
         self.calendar = scenario.clock.calendar()
         self.market = Market(scenario, master, now, self.calendar)
         self.fill_model = fill_model_for(scenario, master.getrandbits(64))
+        # Drawn after the market's seeds, so the delays leave every price path as it was.
+        self._delays = random.Random(master.getrandbits(64))  # noqa: S311
         self.account = Account(scenario.cash, scenario.positions)
         self.orders: dict[str, SimOrder] = {}
         self.client_order_ids: dict[str, str] = {}
@@ -75,8 +85,7 @@ class Engine:
         self.outbox: list[TradeUpdate] = []
         self.history: list[TradeUpdate] = []
         self.cursor = now
-        self.ack_latency = timedelta(milliseconds=scenario.latency.ack_ms)
-        self.fill_latency = timedelta(milliseconds=scenario.latency.fill_ms)
+        self.latency: LatencySpec = scenario.latency
         self.race_armed = False  # the next cancel (on race_symbol, or any) loses to a fill
         self.race_symbol: str | None = None
         self.reject_next: tuple[int, int | None, str] | None = None
@@ -200,7 +209,7 @@ class Engine:
             self._acknowledge(order, at)
         elif kind is Due.MATCH and order.status in EXECUTABLE:
             self._first_match(order, at)
-        elif kind in {Due.CANCEL, Due.EXPIRE} and order.status is S.PENDING_CANCEL:
+        elif kind in {Due.CANCEL, Due.EXPIRE} and _cancel_pending(order):
             self._move(order, E.CANCELED, at)  # a cancel still pending at the close completes
         elif kind is Due.EXPIRE and order.status in _EXPIRABLE:
             self._move(order, E.EXPIRED, at)
@@ -218,6 +227,8 @@ class Engine:
         transition = order.apply(event, at)
         if not order.is_open:
             self._open.pop(order.id, None)
+        if transition.update is None:
+            return
         update = trade_update(transition.update, order, at, fill)
         self._publish(without_prices(update) if unpriced else update)
 
@@ -265,10 +276,7 @@ class Engine:
         self, admission: Admission, at: datetime, reject_on_ack: bool, replaces: SimOrder | None
     ) -> SimOrder:
         request = admission.request
-        in_session = self.calendar.is_open(at)
-        birth = next_transition(
-            None, E.RECEIVED_IN_SESSION if in_session else E.RECEIVED_OUT_OF_SESSION
-        )
+        birth = next_transition(None, self._receipt(at))
         self._seq += 1
         order = SimOrder(
             id=self.new_id(),
@@ -290,12 +298,14 @@ class Engine:
             sell_hold_qty=admission.sell_hold_qty,
             replaces=None if replaces is None else replaces.id,
             reject_on_ack=reject_on_ack,
+            execution_delay=self.latency.fill.draw(self._delays),
         )
         self.orders[order.id] = order
         self.client_order_ids[order.client_order_id] = order.id
         self._open[order.id] = order
-        self._publish(trade_update(birth.update, order, at, None))
-        ack_at = at + self.ack_latency
+        if birth.update is not None:
+            self._publish(trade_update(birth.update, order, at, None))
+        ack_at = at + self.latency.ack.draw(self._delays)
         # Outside the session an order is taken ("accepted") and queued, not filled. Alpaca,
         # "Orders Submitted Outside of Eligible Trading Hours": "Orders submitted outside of
         # Regular Trading Hours (9:30am - 4:00pm ET) that are not eligible to be executed
@@ -315,6 +325,15 @@ class Engine:
             self._schedule(order.expires_at, Due.EXPIRE, order)
         return order
 
+    def _receipt(self, at: datetime) -> OrderEvent:
+        """How an order arrives: queued outside the session; inside it, `accepted` quietly or,
+        for the seeded minority, `pending_new` (see alpaca_sim.orders)."""
+        if not self.calendar.is_open(at):
+            return E.RECEIVED_OUT_OF_SESSION
+        if self._delays.random() < self.latency.pending_new_share:
+            return E.RECEIVED_PENDING_NEW
+        return E.RECEIVED_IN_SESSION
+
     def _acknowledge(self, order: SimOrder, at: datetime) -> None:
         if order.reject_on_ack:
             self._move(order, E.REJECTED, at)
@@ -323,8 +342,8 @@ class Engine:
         if _take_armed(self.venue_cancels, order.symbol) is not None:
             self._move(order, E.CANCELED, at)  # canceled by the venue, unasked
             return
-        order.eligible_at = at + self.fill_latency
-        if self.fill_latency:
+        order.eligible_at = at + order.execution_delay
+        if order.execution_delay:
             self._schedule(order.eligible_at, Due.MATCH, order)
         else:
             self._first_match(order, at)
@@ -378,12 +397,15 @@ class Engine:
     # ----- cancel -----
 
     def cancel(self, order: SimOrder) -> None:
-        """Request a cancel (asynchronous, like Alpaca: confirmed after the ack latency)."""
+        """Request a cancel (asynchronous, like Alpaca: confirmed after a drawn ack delay; the
+        order may execute until then). A seeded minority of cancels stream `pending_cancel`."""
         at = self.cursor
-        if not check_cancelable(order, self.scenario.refusals) or order.status is S.PENDING_CANCEL:
+        if not check_cancelable(order, self.scenario.refusals) or _cancel_pending(order):
             return
         was_live = order.status in {S.NEW, S.PARTIALLY_FILLED}
-        self._move(order, E.CANCEL_REQUESTED, at)
+        order.cancel_requested_at = at
+        pending = self._delays.random() < self.latency.pending_cancel_share
+        self._move(order, E.CANCEL_PENDING if pending else E.CANCEL_REQUESTED, at)
         if was_live and self.race_armed and self.race_symbol in {None, order.symbol}:
             execution = race_winning_execution(order, self.market.quote(order.symbol, at))
             if execution is not None:
@@ -391,8 +413,15 @@ class Engine:
                 self._execute(order, execution, at)
                 self._move(order, E.CANCEL_REJECTED, at)
                 return
-        self._schedule(at + self.ack_latency, Due.CANCEL, order)
+        self._schedule(at + self.latency.ack.draw(self._delays), Due.CANCEL, order)
         self.run_until(at)
+
+
+def _cancel_pending(order: SimOrder) -> bool:
+    """A cancel was requested and the order is still open (shown pending_cancel or not)."""
+    return order.is_open and (
+        order.status is S.PENDING_CANCEL or order.cancel_requested_at is not None
+    )
 
 
 def _take_armed(armed: list[ArmedFault], symbol: str) -> ArmedFault | None:

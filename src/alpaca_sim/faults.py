@@ -235,7 +235,13 @@ class FaultInjector:
         return self._streams.release_late_events()
 
     def delay_acks(self, ack_ms: float, fill_ms: float = 0.0) -> None:
+        """Fixed delays for what arrives from now on, in place of the scenario's drawn ones
+        (Venue.set_latency); 0 and 0 make a marketable order fill inside its POST."""
         self._venue.set_latency(ack_ms=ack_ms, fill_ms=fill_ms)
+
+    def restore_latency(self) -> None:
+        """Back to the scenario's own delays (drawn per order, by default) after delay_acks."""
+        self._venue.restore_latency()
 
     def reject_next_order(self, status: int, code: int | None, message: str) -> None:
         self._venue.reject_next_order(status, code, message)

@@ -1,12 +1,22 @@
 """Order state: the lifecycle transition table and the simulator's order record.
 
 Every status change goes through `apply()`, which looks the move up in TRANSITIONS and refuses
-anything else. Each legal move names the trade_updates event it emits.
+anything else. Each legal move names the trade_updates event it emits, or None for a move Alpaca
+does not stream.
+
+The common sequences are Alpaca's common trade_updates events (Websocket streaming docs: new,
+fill, partial_fill, canceled, ...): an order is received `accepted` without an update (the
+recorded submit answers in alpaca-py's tests/trading/trading_client/test_order_routes.py show
+`"status": "accepted"`, `"filled_qty": "0"`), streams `new` when the venue acknowledges it, then
+its fills; a cancel request leaves the status as it is (the order may still execute) until
+`canceled` arrives alone ("Most cancelations will occur without the order entering the
+pending_cancel state"). The rare paths, which the engine takes for a seeded minority, stream
+`pending_new` on receipt and `pending_cancel` on the cancel request.
 """
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from alpaca_sim.decimals import ZERO, Dollars, Price, Shares
@@ -31,11 +41,13 @@ class OrderStatus(StrEnum):
 
 class OrderEvent(StrEnum):
     RECEIVED_IN_SESSION = "received_in_session"
+    RECEIVED_PENDING_NEW = "received_pending_new"  # the rare path: routed, not yet acknowledged
     RECEIVED_OUT_OF_SESSION = "received_out_of_session"
     ACKNOWLEDGED = "acknowledged"
     PARTIALLY_FILLED = "partially_filled"
     FILLED = "filled"
     CANCEL_REQUESTED = "cancel_requested"
+    CANCEL_PENDING = "cancel_pending"  # the rare path: a cancel request shown as pending_cancel
     CANCELED = "canceled"
     CANCEL_REJECTED = "cancel_rejected"
     REPLACE_REQUESTED = "replace_requested"
@@ -48,7 +60,7 @@ class OrderEvent(StrEnum):
 @dataclass(frozen=True)
 class Transition:
     to: OrderStatus
-    update: str  # the trade_updates event name
+    update: str | None  # the trade_updates event name; None: nothing is streamed
 
 
 class IllegalTransitionError(Exception):
@@ -64,15 +76,32 @@ _LIVE = (S.NEW, S.PARTIALLY_FILLED)
 _UNROUTED = (S.ACCEPTED, S.PENDING_NEW)
 
 
+_CANCELABLE_BEFORE_REQUEST = (*_UNROUTED, *_LIVE, S.DONE_FOR_DAY)
+
+
 def _each(
-    sources: tuple[OrderStatus | None, ...], event: OrderEvent, to: OrderStatus, update: str
+    sources: tuple[OrderStatus | None, ...],
+    event: OrderEvent,
+    to: OrderStatus,
+    update: str | None,
 ) -> dict[tuple[OrderStatus | None, OrderEvent], Transition]:
     return {(source, event): Transition(to, update) for source in sources}
 
 
+def _stay(
+    sources: tuple[OrderStatus, ...], event: OrderEvent
+) -> dict[tuple[OrderStatus | None, OrderEvent], Transition]:
+    """`event` is legal in each of `sources`, leaves the status as it is and streams nothing."""
+    return {(source, event): Transition(source, None) for source in sources}
+
+
 # None is "no order yet": receipt creates the order in its first status.
 TRANSITIONS: Mapping[tuple[OrderStatus | None, OrderEvent], Transition] = {
-    **_each((None,), E.RECEIVED_IN_SESSION, S.PENDING_NEW, "pending_new"),
+    **_each((None,), E.RECEIVED_IN_SESSION, S.ACCEPTED, None),
+    **_each((None,), E.RECEIVED_PENDING_NEW, S.PENDING_NEW, "pending_new"),
+    # Queued for the next session, the order says so: alpaca-py's TradeEvent enum
+    # (alpaca/trading/enums.py) has an `accepted` event, and Alpaca's order statuses describe
+    # `accepted` as seen "often out side of trading session hours".
     **_each((None,), E.RECEIVED_OUT_OF_SESSION, S.ACCEPTED, "accepted"),
     **_each(_UNROUTED, E.ACKNOWLEDGED, S.NEW, "new"),
     **_each(_LIVE, E.PARTIALLY_FILLED, S.PARTIALLY_FILLED, "partial_fill"),
@@ -81,12 +110,11 @@ TRANSITIONS: Mapping[tuple[OrderStatus | None, OrderEvent], Transition] = {
     **_each((S.PENDING_CANCEL,), E.PARTIALLY_FILLED, S.PENDING_CANCEL, "partial_fill"),
     **_each((S.PENDING_CANCEL,), E.FILLED, S.FILLED, "fill"),
     **_each((S.FILLED,), E.CANCEL_REJECTED, S.FILLED, "order_cancel_rejected"),
-    **_each(
-        (*_UNROUTED, *_LIVE, S.DONE_FOR_DAY), E.CANCEL_REQUESTED, S.PENDING_CANCEL, "pending_cancel"
-    ),
-    **_each((S.PENDING_CANCEL,), E.CANCELED, S.CANCELED, "canceled"),
-    # The venue itself cancels: IOC/FOK remainders.
-    **_each(_LIVE, E.CANCELED, S.CANCELED, "canceled"),
+    **_stay(_CANCELABLE_BEFORE_REQUEST, E.CANCEL_REQUESTED),
+    **_each(_CANCELABLE_BEFORE_REQUEST, E.CANCEL_PENDING, S.PENDING_CANCEL, "pending_cancel"),
+    # A requested cancel completes (the common path from any cancelable status), and the venue
+    # itself cancels IOC/FOK remainders.
+    **_each((*_CANCELABLE_BEFORE_REQUEST, S.PENDING_CANCEL), E.CANCELED, S.CANCELED, "canceled"),
     **_each(_LIVE, E.REPLACE_REQUESTED, S.PENDING_REPLACE, "pending_replace"),
     **_each((S.PENDING_REPLACE,), E.REPLACED, S.REPLACED, "replaced"),
     **_each((*_UNROUTED, *_LIVE, S.DONE_FOR_DAY), E.EXPIRED, S.EXPIRED, "expired"),
@@ -152,7 +180,9 @@ class SimOrder:
     replaces: str | None = None
     expires_at: datetime | None = None
     reject_on_ack: bool = False
+    execution_delay: timedelta = timedelta(0)  # from the acknowledgement to the first execution
     eligible_at: datetime | None = None  # may not execute before this instant
+    cancel_requested_at: datetime | None = None
     unpriced_reads: int = 0  # REST answers still to show no average price (a fault)
     updated_at: datetime | None = None
     filled_at: datetime | None = None

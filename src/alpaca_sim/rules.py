@@ -204,6 +204,9 @@ def check_replaceable(order: SimOrder) -> None:
         raise unprocessable("notional orders cannot be replaced")
     if order.status not in REPLACEABLE:
         raise unprocessable(f"order is not replaceable in status {order.status}")
+    if order.cancel_requested_at is not None:
+        # Alpaca refuses a replace while a cancel is pending; most cancels stay unshown.
+        raise unprocessable("order is not replaceable: a cancel is pending")
 
 
 def replacement_request(old: SimOrder, change: ReplaceRequest) -> OrderRequest:

@@ -28,12 +28,20 @@ A symbol's quoted spread is either `"spread_bps"` of the mid (default 2), or `"s
 distribution of the spread in whole ticks, drawn afresh at every market step, e.g.
 `{"1": 0.85, "2": 0.12, "3": 0.03}` (the weights must add up to 1; `spread_ticks` wins when both
 are given). The default scenario's large caps use ticks (alpaca_sim.market gives the sources).
+
+How the venue answers orders and cancels is the optional `"latency"` object (see LatencySpec):
+`ack_ms` and `fill_ms` each take a fixed number of milliseconds or a `[low, high]` range drawn
+per order, and `pending_new_share` / `pending_cancel_share` the fraction of orders and cancels
+that take Alpaca's rare pending_new / pending_cancel path. Left out, every field takes the
+realistic default below; `{"ack_ms": 0, "fill_ms": 0}` is the explicit opt-out (synchronous
+acks and fills inside the POST), for tests that say why they need it.
 """
 
 import bisect
 import importlib
 import json
 import math
+import random
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -41,7 +49,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
 from alpaca_sim.clock import require_aware
 from alpaca_sim.decimals import Dollars, Price, Shares, to_decimal
@@ -138,9 +146,69 @@ class ClockSpec:
 
 
 @dataclass(frozen=True)
+class Delay:
+    """A delay in milliseconds, drawn per order log-uniformly from [low_ms, high_ms] (fixed when
+    the two are equal). Log-uniform: bounded, and skewed towards the low end as measured
+    latencies are, with the median at the geometric mean of the bounds."""
+
+    low_ms: float
+    high_ms: float
+
+    @classmethod
+    def fixed(cls, ms: float) -> Self:
+        return cls(ms, ms)
+
+    @property
+    def is_fixed(self) -> bool:
+        return self.low_ms == self.high_ms
+
+    def draw(self, rng: random.Random) -> timedelta:
+        if self.is_fixed:
+            return timedelta(milliseconds=self.low_ms)
+        ms = self.low_ms * (self.high_ms / self.low_ms) ** rng.random()
+        return timedelta(milliseconds=ms)
+
+    def describe(self) -> float | list[float]:
+        """As the scenario JSON writes it: a number, or [low, high]."""
+        return self.low_ms if self.is_fixed else [self.low_ms, self.high_ms]
+
+
+# Alpaca publishes no latency figure. The ranges rest on what Alpaca said of its own system:
+# its order management system processes an order in "consistently under 1.5ms" (Alpaca blog,
+# "Alpaca Launches Next-Gen Order Management System",
+# https://alpaca.markets/blog/alpaca-launches-next-gen-order-management-system/), and a staff
+# answer on Alpaca's forum ("Order Execution times",
+# https://forum.alpaca.markets/t/order-execution-times/18156) times an order as: sent to the
+# execution partner 1 ms after Alpaca receives it, the answer (order id, status) back to the
+# client 1 ms later, executed about 9 ms (median) after Alpaca received it. So the submit is
+# answered before the venue acknowledges the order (it becomes `new`) some ms later, and the
+# first execution follows some ms after that. The ranges put the medians at about 6 ms and
+# 7 ms (13 ms from receipt to execution, near the staff's figure) with a tail to tens of ms,
+# as under load.
+DEFAULT_ACK = Delay(2.0, 20.0)  # receipt -> `new` (and cancel request -> `canceled`)
+DEFAULT_FILL = Delay(2.0, 25.0)  # `new` -> the order's first chance to execute
+# Alpaca's docs call pending_new rare ("This state only occurs on rare occasions", Orders,
+# order lifecycle) and say "Most cancelations will occur without the order entering the
+# pending_cancel state" (Websocket streaming, trade_updates). No rate is published: 5 % keeps
+# both paths a minority that a test suite still meets.
+DEFAULT_PENDING_SHARE = 0.05
+
+
+@dataclass(frozen=True)
 class LatencySpec:
-    ack_ms: float = 0.0
-    fill_ms: float = 0.0
+    """How the venue answers: per-order acknowledgement and execution delays, and how often an
+    order or a cancel takes the rare pending_new / pending_cancel path."""
+
+    ack: Delay = DEFAULT_ACK
+    fill: Delay = DEFAULT_FILL
+    pending_new_share: float = DEFAULT_PENDING_SHARE
+    pending_cancel_share: float = DEFAULT_PENDING_SHARE
+
+    @property
+    def longest(self) -> timedelta:
+        """The longest wait from receipt to an order's first chance to execute (a cancel waits
+        at most an ack delay): after it the venue has answered everything received before."""
+        return timedelta(milliseconds=self.ack.high_ms + self.fill.high_ms)
 
 
 @dataclass(frozen=True)
@@ -272,9 +340,7 @@ def _build(d: Mapping[str, object]) -> Scenario:
         volatility={s: to_decimal(spec.get("volatility", "0.3")) for s, spec in specs.items()},
         sizes={s: _positive_int(spec, "size", 300) for s, spec in specs.items()},
         clock=clock,
-        latency=LatencySpec(
-            ack_ms=_non_negative(latency, "ack_ms"), fill_ms=_non_negative(latency, "fill_ms")
-        ),
+        latency=_latency(latency),
         rate_limit_per_min=int(str(rate_limit.get("per_minute", 200))),
         rate_limit_enabled=_bool(rate_limit, "enabled", default=True),
         api_key=str(auth.get("api_key", Scenario.api_key)),
@@ -375,6 +441,29 @@ def _flows(
         if flow.active:
             flows[symbol] = flow
     return flows
+
+
+def _latency(d: Mapping[str, object]) -> LatencySpec:
+    return LatencySpec(
+        ack=_delay(d, "ack_ms", DEFAULT_ACK),
+        fill=_delay(d, "fill_ms", DEFAULT_FILL),
+        pending_new_share=_share(d, "pending_new_share", DEFAULT_PENDING_SHARE),
+        pending_cancel_share=_share(d, "pending_cancel_share", DEFAULT_PENDING_SHARE),
+    )
+
+
+def _delay(d: Mapping[str, object], key: str, default: Delay) -> Delay:
+    value = d.get(key)
+    if value is None:
+        return default
+    if not isinstance(value, list):
+        return Delay.fixed(_non_negative(d, key))
+    if len(value) != 2:
+        raise ValueError(f"{key!r} must be a number or a [low, high] pair")
+    low, high = (float(str(bound)) for bound in value)
+    if not 0 < low <= high or math.isinf(high):
+        raise ValueError(f"{key!r} range must have 0 < low <= high, finite")
+    return Delay(low, high)
 
 
 def _section(d: Mapping[str, object], key: str, *, required: bool = False) -> Mapping[str, object]:

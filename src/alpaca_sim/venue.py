@@ -6,6 +6,7 @@ are delivered to subscribers, in order, once the state they describe is complete
 
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 
@@ -22,7 +23,7 @@ from alpaca_sim.rules import (
     parse_replace_request,
     replacement_request,
 )
-from alpaca_sim.scenario import AssetSpec, Scenario
+from alpaca_sim.scenario import AssetSpec, Delay, Scenario
 from alpaca_sim.views import account_view, positions_view, select_orders, state_view
 from alpaca_sim.wire import Json, asset_wire, clock_wire, order_wire, quote_wire
 
@@ -283,11 +284,18 @@ class Venue:
                 engine.quote_changed(name)
 
     def set_latency(self, *, ack_ms: float, fill_ms: float) -> None:
+        """Fixed delays for the orders and cancels received from now on, in place of the
+        scenario's (drawn) ones; a reset restores the scenario's."""
         with self._op() as engine:
             if ack_ms < 0 or fill_ms < 0:
                 raise bad_request("latencies must be >= 0")
-            engine.ack_latency = timedelta(milliseconds=ack_ms)
-            engine.fill_latency = timedelta(milliseconds=fill_ms)
+            engine.latency = replace(
+                engine.latency, ack=Delay.fixed(ack_ms), fill=Delay.fixed(fill_ms)
+            )
+
+    def restore_latency(self) -> None:
+        with self._op() as engine:
+            engine.latency = engine.scenario.latency
 
     def race_fill_on_next_cancel(self, symbol: str | None = None) -> None:
         with self._op() as engine:

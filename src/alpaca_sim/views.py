@@ -1,7 +1,7 @@
 """Read-only views of the engine in Alpaca's JSON shapes: account, positions, order lists."""
 
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from alpaca_sim.account import held_for_sells
 from alpaca_sim.decimals import ZERO, Dollars, Price, Shares
@@ -153,8 +153,10 @@ def state_view(engine: Engine, *, seed: int) -> Json:
         "halted": engine.market.halted_symbols(),
         "scripted": engine.market.scripted_symbols(),
         "latency": {
-            "ack_ms": engine.ack_latency / timedelta(milliseconds=1),
-            "fill_ms": engine.fill_latency / timedelta(milliseconds=1),
+            "ack_ms": engine.latency.ack.describe(),
+            "fill_ms": engine.latency.fill.describe(),
+            "pending_new_share": engine.latency.pending_new_share,
+            "pending_cancel_share": engine.latency.pending_cancel_share,
         },
         "trade_updates": list(engine.history),
     }

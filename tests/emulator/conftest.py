@@ -7,7 +7,7 @@ alpaca/common/rest.py) so 429/504 surface at once instead of after 3 x 3 s sleep
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -15,7 +15,10 @@ import pytest
 from alpaca.data.historical import StockHistoricalDataClient
 from alpaca.trading.client import TradingClient
 
+from alpaca_sim import default_scenario
 from alpaca_sim.server import SimServer
+
+SETTLE_SECONDS = default_scenario().latency.longest.total_seconds()
 
 
 @pytest.fixture
@@ -55,3 +58,15 @@ def control(http: aiohttp.ClientSession) -> Callable[..., Any]:
             return await response.json()
 
     return call
+
+
+@pytest.fixture
+def settle(control: Callable[..., Any]) -> Callable[[], Awaitable[object]]:
+    """Advance the manual sim clock (through the control API) past the venue's longest ack and
+    execution delay: what was sent before has been acknowledged, and executed or canceled as
+    far as the market allows, as a real venue does some milliseconds after the answer."""
+
+    def advance() -> Awaitable[object]:
+        return control("POST", "clock", {"advance": SETTLE_SECONDS})
+
+    return advance

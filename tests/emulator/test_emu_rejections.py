@@ -5,14 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
 import pytest
 from alpaca.common.exceptions import APIError
 from alpaca.trading.client import TradingClient
-from alpaca.trading.enums import OrderSide, TimeInForce
+from alpaca.trading.enums import OrderSide, OrderStatus, TimeInForce
 from alpaca.trading.requests import (
     LimitOrderRequest,
     MarketOrderRequest,
@@ -144,8 +144,11 @@ async def test_inactive_and_untradable_assets(trading: TradingClient, symbol: st
     assert error.message == message
 
 
-async def test_cancel_of_a_filled_order_is_not_cancelable(trading: TradingClient):
+async def test_cancel_of_a_filled_order_is_not_cancelable(
+    trading: TradingClient, settle: Callable[[], Awaitable[object]]
+):
     order = await asyncio.to_thread(trading.submit_order, market("MSFT", OrderSide.BUY, qty=1))
+    await settle()  # filled now
 
     error = await api_error(trading.cancel_order_by_id, order.id)
 
@@ -182,9 +185,10 @@ async def test_replace_refused_for_notional_orders(trading: TradingClient, sim: 
     assert error.message == "notional orders cannot be replaced"
 
 
-async def test_replace_refused_while_pending_new(trading: TradingClient, sim: SimServer):
-    sim.faults.delay_acks(ack_ms=60_000)
+async def test_replace_refused_before_the_order_is_routed(trading: TradingClient):
+    # The manual sim clock stands still: the venue has not acknowledged the order yet.
     order = await asyncio.to_thread(trading.submit_order, limit("AAPL", OrderSide.BUY, 1, 1.0))
+    assert order.status in {OrderStatus.ACCEPTED, OrderStatus.PENDING_NEW}
 
     error = await api_error(
         trading.replace_order_by_id, order.id, ReplaceOrderRequest(limit_price=1.1)

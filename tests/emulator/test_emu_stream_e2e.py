@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from decimal import Decimal
 
 import pytest
@@ -14,6 +14,8 @@ from alpaca.trading.requests import LimitOrderRequest, MarketOrderRequest
 from emu_stream_clients import StreamRecorder
 
 from alpaca_sim.server import SimServer
+
+Settle = Callable[[], Awaitable[object]]
 
 
 @pytest.fixture
@@ -33,7 +35,7 @@ async def assert_rest_agrees(trading: TradingClient, update: TradeUpdate) -> Non
 
 
 async def test_partial_fills_then_cancel_reach_the_stream_and_rest_agrees(
-    sim: SimServer, trading: TradingClient, recorder: StreamRecorder, control
+    sim: SimServer, trading: TradingClient, recorder: StreamRecorder, control, settle: Settle
 ):
     await control("POST", "quotes", {"symbol": "AAPL", "bid": "100.00", "ask": "100.02"})
     # The paper engine's random partial fills, on cue: the next two fills take 10 shares each.
@@ -50,9 +52,13 @@ async def test_partial_fills_then_cancel_reach_the_stream_and_rest_agrees(
             limit_price=100.02,
         ),
     )
+    assert order.status in {OrderStatus.ACCEPTED, OrderStatus.PENDING_NEW}
+    assert Decimal(order.filled_qty) == 0
 
+    await settle()  # the venue acknowledges the order, then it executes
     first = await recorder.until("partial_fill")
     assert first[0].order.id == order.id
+    assert [u.event for u in first][-2:] == ["new", "partial_fill"]
     assert Decimal(first[-1].order.filled_qty) == 10
     assert Decimal(str(first[-1].qty)) == 10
     assert Decimal(str(first[-1].price)) == Decimal("100.02")
@@ -67,14 +73,16 @@ async def test_partial_fills_then_cancel_reach_the_stream_and_rest_agrees(
     await assert_rest_agrees(trading, second[-1])
 
     await asyncio.to_thread(trading.cancel_order_by_id, order.id)
+    await settle()
     third = await recorder.until("canceled")
+    assert {u.event for u in third} <= {"pending_cancel", "canceled"}
     assert third[-1].order.status == OrderStatus.CANCELED
     assert Decimal(third[-1].order.filled_qty) == 20
     await assert_rest_agrees(trading, third[-1])
 
 
 async def test_a_full_fill_reaches_the_stream_with_price_qty_and_position(
-    sim: SimServer, trading: TradingClient, recorder: StreamRecorder
+    sim: SimServer, trading: TradingClient, recorder: StreamRecorder, settle: Settle
 ):
     held = await asyncio.to_thread(trading.get_open_position, "MSFT")
 
@@ -82,6 +90,7 @@ async def test_a_full_fill_reaches_the_stream_with_price_qty_and_position(
         trading.submit_order,
         MarketOrderRequest(symbol="MSFT", qty=2, side=OrderSide.BUY, time_in_force=TimeInForce.DAY),
     )
+    await settle()
 
     updates = await recorder.until("fill")
     fill = updates[-1]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -26,6 +27,8 @@ from alpaca.trading.requests import (
 )
 
 from alpaca_sim.server import SimServer
+
+Settle = Callable[[], Awaitable[object]]
 
 
 def resting_buy(symbol: str = "AAPL", qty: float = 1, client_order_id: str | None = None):
@@ -70,7 +73,7 @@ async def test_positions_list_one_and_close(trading: TradingClient):
 async def test_submit_get_by_id_and_by_client_id_agree(trading: TradingClient):
     submitted = await asyncio.to_thread(trading.submit_order, resting_buy(client_order_id="rest-1"))
     assert isinstance(submitted, Order)
-    assert submitted.status == OrderStatus.NEW
+    assert submitted.status in {OrderStatus.ACCEPTED, OrderStatus.PENDING_NEW}  # not yet routed
     assert submitted.client_order_id == "rest-1"
 
     by_id = await asyncio.to_thread(trading.get_order_by_id, submitted.id)
@@ -83,12 +86,15 @@ async def test_submit_get_by_id_and_by_client_id_agree(trading: TradingClient):
     assert Decimal(by_id.limit_price) == 1
 
 
-async def test_market_buy_fills_at_the_touch(trading: TradingClient, sim: SimServer):
+async def test_market_buy_fills_at_the_touch(
+    trading: TradingClient, sim: SimServer, settle: Settle
+):
     ask = Decimal(str(sim.venue.latest_quotes(["MSFT"])["quotes"]["MSFT"]["ap"]))
     order = await asyncio.to_thread(
         trading.submit_order,
         MarketOrderRequest(symbol="MSFT", qty=1, side=OrderSide.BUY, time_in_force=TimeInForce.DAY),
     )
+    await settle()
     filled = await asyncio.to_thread(trading.get_order_by_id, order.id)
 
     assert filled.status == OrderStatus.FILLED
@@ -122,8 +128,11 @@ async def test_list_orders_with_every_filter(trading: TradingClient):
     assert newest_first[-1].id == second.id
 
 
-async def test_replace_returns_a_new_order_that_replaces_the_old(trading: TradingClient):
+async def test_replace_returns_a_new_order_that_replaces_the_old(
+    trading: TradingClient, settle: Settle
+):
     old = await asyncio.to_thread(trading.submit_order, resting_buy(qty=2))
+    await settle()  # routed: an order is not replaceable before
 
     new = await asyncio.to_thread(
         trading.replace_order_by_id, old.id, ReplaceOrderRequest(qty=3, limit_price=1.5)
@@ -138,16 +147,19 @@ async def test_replace_returns_a_new_order_that_replaces_the_old(trading: Tradin
     assert old_after.replaced_by == new.id
 
 
-async def test_cancel_one_returns_none_and_the_order_ends_canceled(trading: TradingClient):
+async def test_cancel_one_returns_none_and_the_order_ends_canceled(
+    trading: TradingClient, settle: Settle
+):
     order = await asyncio.to_thread(trading.submit_order, resting_buy())
 
     assert await asyncio.to_thread(trading.cancel_order_by_id, order.id) is None
+    await settle()
 
     after = await asyncio.to_thread(trading.get_order_by_id, order.id)
     assert after.status == OrderStatus.CANCELED
 
 
-async def test_cancel_all_reports_each_order(trading: TradingClient):
+async def test_cancel_all_reports_each_order(trading: TradingClient, settle: Settle):
     orders = [
         await asyncio.to_thread(trading.submit_order, resting_buy(s)) for s in ("AAPL", "XOM")
     ]
@@ -156,6 +168,7 @@ async def test_cancel_all_reports_each_order(trading: TradingClient):
 
     assert {r.id for r in responses} == {o.id for o in orders}
     assert all(r.status == 200 for r in responses)
+    await settle()
     open_now = await asyncio.to_thread(trading.get_orders)
     assert open_now == []
 

@@ -200,7 +200,7 @@ def _clear_faults(world: MatrixWorld) -> None:
 
     def clear(server: SimServer) -> None:
         server.faults.clear()
-        server.faults.delay_acks(0.0, 0.0)
+        server.faults.restore_latency()
         server.hub.allow_connections()
 
     world.sim.call(clear)

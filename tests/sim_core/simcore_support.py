@@ -1,6 +1,7 @@
 """Shared helpers for the alpaca_sim core tests."""
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -16,8 +17,19 @@ CLOSE = datetime(2026, 11, 24, 21, 0, tzinfo=UTC)
 AT = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 
 
-def make_venue(seed: int = 7) -> Venue:
-    return Venue(default_scenario(), seed=seed)
+def make_venue(seed: int = 7, **latency: Any) -> Venue:
+    """A venue on the default scenario; `latency` overrides LatencySpec fields, e.g. **COMMON_PATH
+    for a test that asserts an exact event sequence."""
+    scenario = default_scenario()
+    if latency:
+        scenario = replace(scenario, latency=replace(scenario.latency, **latency))
+    return Venue(scenario, seed=seed)
+
+
+# Every order and cancel takes Alpaca's common path (no pending_new, no pending_cancel), or the
+# rare one: fixes the sequence a test asserts, which the default draws per order.
+COMMON_PATH: dict[str, Any] = {"pending_new_share": 0.0, "pending_cancel_share": 0.0}
+RARE_PATH: dict[str, Any] = {"pending_new_share": 1.0, "pending_cancel_share": 1.0}
 
 
 class Recorder:
@@ -78,7 +90,24 @@ def step(venue: Venue, seconds: float = 1.0) -> None:
     venue.tick()
 
 
-def settle(venue: Venue, order_id: str, *, steps: int = 30) -> dict[str, object]:
+LATENCY = default_scenario().latency
+SETTLE_SECONDS = LATENCY.longest.total_seconds()
+
+
+def settle(venue: Venue) -> None:
+    """Let the venue acknowledge, first-match and cancel what it has received, as it does some
+    milliseconds after each request (without crossing a market step unless one is that near)."""
+    step(venue, SETTLE_SECONDS)
+
+
+def placed(venue: Venue, body: Mapping[str, object]) -> dict[str, Any]:
+    """Submit `body`, let the venue answer it, and return the order as REST then shows it."""
+    order = venue.submit_order(body)
+    settle(venue)
+    return venue.get_order(str(order["id"]))
+
+
+def settle_order(venue: Venue, order_id: str, *, steps: int = 30) -> dict[str, object]:
     """Step the clock a market step at a time until the order is done (a paper partial fill
     leaves the rest working until a later step) or `steps` have passed; the order as it is."""
     for _ in range(steps):

@@ -3,7 +3,17 @@
 from datetime import timedelta
 from decimal import Decimal
 
-from simcore_support import CLOSE, limit, make_venue, market, refused, settle, step
+from simcore_support import (
+    CLOSE,
+    limit,
+    make_venue,
+    market,
+    placed,
+    refused,
+    settle,
+    settle_order,
+    step,
+)
 
 from alpaca_sim import default_scenario
 
@@ -31,12 +41,13 @@ def test_open_limit_buy_holds_limit_times_remaining_until_filled_or_canceled() -
     venue = make_venue()
     venue.script_quote("AAPL", bid="99.90", ask="100.10")
     venue.partial_fill_next("AAPL", "4")
-    order = venue.submit_order(limit("AAPL", "buy", "10", "100.50"))
+    order = placed(venue, limit("AAPL", "buy", "10", "100.50"))
     venue.script_quote("AAPL", bid="100.90", ask="101.10")  # the rest is no longer marketable
     # 4 filled at 100.10 (cash spent), 6 still held at the limit price
     assert Decimal(venue.account()["cash"]) == CASH - Decimal("400.40")
     assert bp(venue) == CASH - Decimal("400.40") - Decimal("603.00")
     venue.cancel_order(order["id"])
+    settle(venue)
     assert venue.get_order(order["id"])["status"] == "canceled"
     assert bp(venue) == CASH - Decimal("400.40")
 
@@ -77,7 +88,8 @@ def test_notional_buy_holds_its_notional() -> None:
 def test_sells_add_cash_only_when_they_fill() -> None:
     venue = make_venue()
     venue.script_quote("JNJ", bid="198.00", ask="198.10", bid_size="100")
-    order = venue.submit_order(limit("JNJ", "sell", "10", "199.00"))
+    order = placed(venue, limit("JNJ", "sell", "10", "199.00"))
+    assert order["status"] == "new"
     assert bp(venue) == CASH
     assert Decimal(venue.account()["cash"]) == CASH
     venue.script_quote("JNJ", bid="199.00", ask="199.10", bid_size="100")
@@ -98,14 +110,14 @@ def test_open_sells_reduce_qty_available_not_qty() -> None:
 def test_position_disappears_when_sold_out_and_avg_entry_is_volume_weighted() -> None:
     venue = make_venue()
     venue.script_quote("TSLA", bid="430.00", ask="430.20", bid_size="1000", ask_size="1000")
-    bought = venue.submit_order(limit("TSLA", "buy", "6", "430.20"))
-    assert settle(venue, bought["id"])["status"] == "filled"
+    bought = placed(venue, limit("TSLA", "buy", "6", "430.20"))
+    assert settle_order(venue, bought["id"])["status"] == "filled"
     position = venue.get_position("TSLA")
     expected_avg = (Decimal("352.75") * 14 + Decimal("430.20") * 6) / 20
     assert position["qty"] == "20"
     assert Decimal(position["avg_entry_price"]) == expected_avg.quantize(Decimal("1e-10"))
-    sold = venue.submit_order(market("TSLA", "sell", "20"))
-    assert settle(venue, sold["id"])["status"] == "filled"
+    sold = placed(venue, market("TSLA", "sell", "20"))
+    assert settle_order(venue, sold["id"])["status"] == "filled"
     assert all(p["symbol"] != "TSLA" for p in venue.list_positions())
     assert refused(lambda: venue.get_position("TSLA")).status == 404
 
@@ -115,6 +127,7 @@ def test_full_exit_of_a_fractional_position_sells_exactly_what_is_held() -> None
     venue.script_quote("SPY", bid="679.30", ask="679.40", bid_size="100")
     order = venue.close_position("SPY", qty=None, percentage=None)
     assert order["qty"] == "7.2273576"
+    settle(venue)
     assert venue.get_order(order["id"])["status"] == "filled"
     assert all(p["symbol"] != "SPY" for p in venue.list_positions())
 

@@ -11,7 +11,7 @@ from statistics import mean
 from typing import Any
 
 import pytest
-from simcore_support import limit, market, recorded, settle, step
+from simcore_support import limit, market, recorded, settle_order, step
 
 from alpaca_sim import SimError, Venue, default_scenario, scenario_from_dict
 from alpaca_sim.decimals import CENT
@@ -53,7 +53,7 @@ def test_paper_fills_at_the_quote_whatever_the_size_partially_about_a_tenth_of_t
     for index in range(1000):
         side = "buy" if index % 2 == 0 else "sell"
         order = venue.submit_order(market("AAPL", side, "7"))
-        done = settle(venue, order["id"])
+        done = settle_order(venue, order["id"])
         assert (done["status"], done["filled_qty"]) == ("filled", "7")
         fills = [u for u in updates.for_order(order["id"]) if u["execution_id"]]
         touch = "100.02" if side == "buy" else "100"

@@ -2,24 +2,87 @@
 
 from datetime import UTC, datetime, timedelta
 
-from simcore_support import CLOSE, limit, make_venue, market, recorded, refused, step
+from simcore_support import (
+    CLOSE,
+    COMMON_PATH,
+    LATENCY,
+    RARE_PATH,
+    SETTLE_SECONDS,
+    limit,
+    make_venue,
+    market,
+    placed,
+    recorded,
+    refused,
+    settle,
+    step,
+)
 
 
-def test_zero_latency_marketable_order_is_born_acked_and_filled_in_one_call() -> None:
-    venue = make_venue()
+def test_a_marketable_order_is_answered_accepted_and_fills_after_the_venue_acks_it() -> None:
+    venue = make_venue(**COMMON_PATH)
     updates = recorded(venue)
     order = venue.submit_order(market("AAPL", "buy", "2"))
-    assert order["status"] == "filled"
+    # As recorded from Alpaca (alpaca-py tests/trading/trading_client/test_order_routes.py):
+    # the submit is answered before any execution.
+    assert (order["status"], order["filled_qty"], order["filled_avg_price"]) == (
+        "accepted",
+        "0",
+        None,
+    )
+    assert updates.events(order["id"]) == []
+    settle(venue)
+    assert venue.get_order(order["id"])["status"] == "filled"
+    assert updates.events(order["id"]) == ["new", "fill"]
+
+
+def test_the_rare_path_streams_pending_new_before_new() -> None:
+    venue = make_venue(**RARE_PATH)
+    updates = recorded(venue)
+    order = venue.submit_order(market("AAPL", "buy", "2"))
+    assert (order["status"], order["filled_qty"]) == ("pending_new", "0")
+    assert updates.events(order["id"]) == ["pending_new"]
+    settle(venue)
     assert updates.events(order["id"]) == ["pending_new", "new", "fill"]
 
 
-def test_ack_latency_keeps_the_order_pending_new_until_the_clock_passes_the_ack() -> None:
-    venue = make_venue()
+def test_the_drawn_delays_stay_within_the_scenario_ranges() -> None:
+    venue = make_venue(**COMMON_PATH)
+    updates = recorded(venue)
+    low = LATENCY.ack.low_ms + LATENCY.fill.low_ms
+    for _ in range(20):
+        venue.submit_order(limit("PNNY", "buy", "1", "0.9000"))
+    submitted = venue.clock.now()
+    step(venue, (low - 1) / 1000)
+    assert "fill" not in updates.events()
+    settle(venue)
+    fills = [u for u in updates.updates if u["event"] == "fill"]
+    assert len(fills) == 20
+    delays = {datetime.fromisoformat(u["timestamp"]) - submitted for u in fills}
+    assert len(delays) > 1  # drawn per order, not one shared figure
+    assert all(
+        timedelta(milliseconds=low) <= d <= timedelta(seconds=SETTLE_SECONDS) for d in delays
+    )
+
+
+def test_zero_latency_is_an_explicit_opt_out_that_fills_inside_the_call() -> None:
+    venue = make_venue(**COMMON_PATH)
+    updates = recorded(venue)
+    venue.set_latency(ack_ms=0, fill_ms=0)
+    order = venue.submit_order(market("AAPL", "buy", "2"))
+    assert order["status"] == "filled"
+    assert updates.events(order["id"]) == ["new", "fill"]
+    venue.restore_latency()  # the scenario's drawn delays again
+    assert venue.submit_order(market("AAPL", "buy", "2"))["status"] == "accepted"
+
+
+def test_ack_latency_keeps_the_order_accepted_until_the_clock_passes_the_ack() -> None:
+    venue = make_venue(**COMMON_PATH)
     venue.set_latency(ack_ms=500, fill_ms=0)
     order = venue.submit_order(market("AAPL", "buy", "2"))
-    assert order["status"] == "pending_new"
+    assert order["status"] == "accepted"
     step(venue, 0.4)
-    assert venue.get_order(order["id"])["status"] == "pending_new"
+    assert venue.get_order(order["id"])["status"] == "accepted"
     step(venue, 0.2)
     assert venue.get_order(order["id"])["status"] == "filled"
 
@@ -35,14 +98,14 @@ def test_fill_latency_delays_the_first_execution_after_the_ack() -> None:
     assert venue.get_order(order["id"])["status"] == "filled"
 
 
-def test_cancel_is_asynchronous_with_latency_and_releases_the_hold_on_confirmation() -> None:
-    venue = make_venue()
+def test_a_cancel_arrives_as_canceled_alone_and_releases_the_hold_on_confirmation() -> None:
+    venue = make_venue(**COMMON_PATH)
     updates = recorded(venue)
     venue.set_halted("AAPL", True)
-    order = venue.submit_order(limit("AAPL", "buy", "10", "200.00"))
+    order = placed(venue, limit("AAPL", "buy", "10", "200.00"))
     venue.set_latency(ack_ms=300, fill_ms=0)
     assert venue.cancel_order(order["id"]) is None
-    assert venue.get_order(order["id"])["status"] == "pending_cancel"
+    assert venue.get_order(order["id"])["status"] == "new"  # unchanged until it completes
     assert venue.account()["buying_power"] == "38125.37"
     venue.cancel_order(order["id"])  # a second request while pending is harmless
     step(venue, 0.3)
@@ -50,7 +113,46 @@ def test_cancel_is_asynchronous_with_latency_and_releases_the_hold_on_confirmati
     assert canceled["status"] == "canceled"
     assert canceled["canceled_at"] is not None
     assert venue.account()["buying_power"] == "40125.37"
+    assert updates.events(order["id"]) == ["new", "canceled"]
+
+
+def test_the_rare_cancel_path_streams_pending_cancel_then_canceled() -> None:
+    venue = make_venue(**RARE_PATH)
+    updates = recorded(venue)
+    venue.set_halted("AAPL", True)
+    order = placed(venue, limit("AAPL", "buy", "10", "200.00"))
+    venue.cancel_order(order["id"])
+    assert venue.get_order(order["id"])["status"] == "pending_cancel"
+    venue.cancel_order(order["id"])  # harmless here too
+    settle(venue)
+    assert venue.get_order(order["id"])["status"] == "canceled"
     assert updates.events(order["id"]) == ["pending_new", "new", "pending_cancel", "canceled"]
+
+
+def test_an_order_keeps_executing_until_its_cancel_completes() -> None:
+    venue = make_venue(**COMMON_PATH)
+    updates = recorded(venue)
+    venue.script_quote("AAPL", bid="269.00", ask="269.10")
+    order = placed(venue, limit("AAPL", "buy", "10", "268.00"))
+    venue.set_latency(ack_ms=300, fill_ms=0)
+    venue.cancel_order(order["id"])
+    venue.script_quote("AAPL", bid="267.80", ask="267.90")  # now marketable: a fill wins
+    step(venue, 0.3)
+    final = venue.get_order(order["id"])
+    assert (final["status"], final["filled_qty"]) == ("filled", "10")
+    assert updates.events(order["id"]) == ["new", "fill"]
+
+
+def test_a_cancel_before_the_ack_wins_when_it_completes_first() -> None:
+    venue = make_venue(**COMMON_PATH)
+    updates = recorded(venue)
+    venue.set_latency(ack_ms=500, fill_ms=0)
+    order = venue.submit_order(market("AAPL", "buy", "2"))
+    venue.set_latency(ack_ms=100, fill_ms=0)
+    venue.cancel_order(order["id"])
+    step(venue, 1)
+    assert venue.get_order(order["id"])["status"] == "canceled"
+    assert updates.events(order["id"]) == ["canceled"]
 
 
 def test_a_fill_can_win_the_race_against_a_cancel() -> None:
@@ -58,27 +160,29 @@ def test_a_fill_can_win_the_race_against_a_cancel() -> None:
     updates = recorded(venue)
     venue.script_quote("AAPL", bid="270.00", ask="270.10")
     venue.partial_fill_next("AAPL", "4")
-    order = venue.submit_order(limit("AAPL", "buy", "10", "270.10"))
+    order = placed(venue, limit("AAPL", "buy", "10", "270.10"))
     venue.script_quote("AAPL", bid="271.00", ask="271.20")  # no longer marketable
     venue.race_fill_on_next_cancel("AAPL")
     venue.cancel_order(order["id"])
     final = venue.get_order(order["id"])
     assert final["status"] == "filled"
     assert final["filled_qty"] == "10"
-    assert updates.events(order["id"])[-3:] == ["pending_cancel", "fill", "order_cancel_rejected"]
+    assert updates.events(order["id"])[-2:] == ["fill", "order_cancel_rejected"]
     race_fill = updates.for_order(order["id"])[-2]
     assert (race_fill["qty"], race_fill["price"]) == ("6", "270.1")  # the remainder at its limit
     assert refused(lambda: venue.cancel_order(order["id"])).status == 422
-    other = venue.submit_order(limit("AAPL", "buy", "1", "250.00"))
+    other = placed(venue, limit("AAPL", "buy", "1", "250.00"))
     venue.cancel_order(other["id"])  # the race was used up
+    settle(venue)
     assert venue.get_order(other["id"])["status"] == "canceled"
 
 
 def test_race_armed_for_another_symbol_does_not_touch_this_cancel() -> None:
     venue = make_venue()
     venue.race_fill_on_next_cancel("MSFT")
-    order = venue.submit_order(limit("AAPL", "buy", "1", "250.00"))
+    order = placed(venue, limit("AAPL", "buy", "1", "250.00"))
     venue.cancel_order(order["id"])
+    settle(venue)
     assert venue.get_order(order["id"])["status"] == "canceled"
 
 
@@ -105,7 +209,7 @@ def test_partially_filled_day_order_expires_with_its_fills() -> None:
     venue.clock.set(CLOSE - timedelta(seconds=10))
     venue.script_quote("AAPL", bid="270.00", ask="270.10", hold=False)
     venue.partial_fill_next("AAPL", "3")
-    order = venue.submit_order(limit("AAPL", "buy", "10", "270.10"))
+    order = placed(venue, limit("AAPL", "buy", "10", "270.10"))
     assert order["filled_qty"] == "3"
     step(venue, 30)
     expired = venue.get_order(order["id"])
@@ -133,12 +237,12 @@ def test_ioc_cancels_what_it_cannot_fill_at_once_and_fok_all_or_nothing() -> Non
     venue = make_venue()
     venue.script_quote("AAPL", bid="270.00", ask="270.10")
     venue.partial_fill_next("AAPL", "4")
-    ioc = venue.submit_order(limit("AAPL", "buy", "10", "270.10", time_in_force="ioc"))
+    ioc = placed(venue, limit("AAPL", "buy", "10", "270.10", time_in_force="ioc"))
     assert (ioc["status"], ioc["filled_qty"]) == ("canceled", "4")
-    fok_away = venue.submit_order(limit("AAPL", "buy", "10", "270.05", time_in_force="fok"))
+    fok_away = placed(venue, limit("AAPL", "buy", "10", "270.05", time_in_force="fok"))
     assert (fok_away["status"], fok_away["filled_qty"]) == ("canceled", "0")
     venue.partial_fill_next("AAPL", "4")  # a fill-or-kill is never cut short
-    fok = venue.submit_order(limit("AAPL", "buy", "10", "270.10", time_in_force="fok"))
+    fok = placed(venue, limit("AAPL", "buy", "10", "270.10", time_in_force="fok"))
     assert (fok["status"], fok["filled_qty"]) == ("filled", "10")
 
 
@@ -149,7 +253,9 @@ def test_cancel_all_reports_each_order() -> None:
     second = venue.submit_order(limit("AAPL", "buy", "1", "201.00"))
     results = venue.cancel_all_orders()
     assert [(r["id"], r["status"]) for r in results] == [(first["id"], 200), (second["id"], 200)]
-    assert all(r["body"]["status"] == "canceled" for r in results)  # type: ignore[index]
+    # Each answer shows the order as the request found it: the cancels complete later.
+    assert all(r["body"]["status"] != "canceled" for r in results)  # type: ignore[index]
+    settle(venue)
     assert venue.list_orders(status="open") == []
 
 

@@ -3,7 +3,7 @@ partials, resting limits, the market-order collar, and quotes never to be traded
 
 from decimal import Decimal
 
-from simcore_support import limit, make_venue, market, recorded, step
+from simcore_support import limit, make_venue, market, placed, recorded, step
 
 from alpaca_sim.decimals import QTY_QUANTUM
 from alpaca_sim.market import Quote
@@ -13,7 +13,7 @@ from alpaca_sim.matching import collar_price
 def test_a_marketable_limit_fills_whole_at_the_touch_whatever_the_displayed_size() -> None:
     venue = make_venue()
     venue.script_quote("AAPL", bid="100.00", ask="100.10", bid_size="50", ask_size="30")
-    order = venue.submit_order(limit("AAPL", "buy", "100", "100.50"))
+    order = placed(venue, limit("AAPL", "buy", "100", "100.50"))
     assert order["status"] == "filled"
     assert order["filled_qty"] == "100"  # paper does not check the quote's size
     assert order["filled_avg_price"] == "100.1"  # the touch, not the limit
@@ -24,7 +24,7 @@ def test_a_partial_fills_remainder_fills_as_the_market_moves() -> None:
     updates = recorded(venue)
     venue.script_quote("AAPL", bid="100.00", ask="100.10")
     venue.partial_fill_next("AAPL", "30")
-    order = venue.submit_order(limit("AAPL", "buy", "100", "100.05"))
+    order = placed(venue, limit("AAPL", "buy", "100", "100.05"))
     assert venue.get_order(order["id"])["filled_qty"] == "0"  # not marketable yet
     venue.script_quote("AAPL", bid="99.95", ask="100.05")
     assert venue.get_order(order["id"])["filled_qty"] == "30"
@@ -86,7 +86,7 @@ def test_market_order_carries_the_collar_and_rests_beyond_it() -> None:
     venue = make_venue()
     venue.script_quote("AAPL", bid="99.90", ask="100.00")
     venue.partial_fill_next("AAPL", "10")
-    order = venue.submit_order(market("AAPL", "buy", "30"))
+    order = placed(venue, market("AAPL", "buy", "30"))
     assert order["type"] == "market"
     assert order["limit_price"] is None
     assert order["filled_qty"] == "10"
@@ -127,7 +127,7 @@ def test_no_fill_against_an_absent_crossed_or_stale_side() -> None:
 def test_a_one_sided_quote_still_fills_on_the_side_that_exists() -> None:
     venue = make_venue()
     venue.script_quote("AAPL", bid="100.00", ask=None)
-    sell = venue.submit_order(limit("AAPL", "sell", "2", "99.00"))
+    sell = placed(venue, limit("AAPL", "sell", "2", "99.00"))
     assert sell["status"] == "filled"
     assert sell["filled_avg_price"] == "100"
 
@@ -149,25 +149,26 @@ def test_non_fractionable_assets_fill_in_whole_shares() -> None:
     venue = make_venue()
     venue.script_quote("AAPL", bid="100.00", ask="100.10")
     venue.partial_fill_next("AAPL", "5.5")
-    frac = venue.submit_order(limit("AAPL", "buy", "7.25", "100.10"))
+    frac = placed(venue, limit("AAPL", "buy", "7.25", "100.10"))
     assert frac["filled_qty"] == "5.5"
     venue.script_quote("BRK.B", bid="497.00", ask="497.10")
     venue.partial_fill_next("BRK.B", "2.5")
-    whole = venue.submit_order(limit("BRK.B", "buy", "3", "497.10"))
+    whole = placed(venue, limit("BRK.B", "buy", "3", "497.10"))
     assert whole["filled_qty"] == "2"
 
 
 def test_notional_buy_gets_nine_decimal_shares_and_never_overspends() -> None:
     venue = make_venue()
     venue.script_quote("SPY", bid="679.30", ask="679.40")
-    order = venue.submit_order(
+    order = placed(
+        venue,
         {
             "symbol": "SPY",
             "side": "buy",
             "type": "market",
             "time_in_force": "day",
             "notional": "1000",
-        }
+        },
     )
     assert order["status"] == "filled"
     qty = Decimal(order["filled_qty"])

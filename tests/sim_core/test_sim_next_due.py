@@ -56,10 +56,10 @@ def test_the_ack_is_due_after_the_ack_latency_in_wall_seconds() -> None:
     assert due == 0.040 / SPEED
     wall.now += due / 2
     venue.tick()
-    assert updates.events() == ["pending_new"]  # not yet: nothing happens before the due time
+    assert "new" not in updates.events()  # not yet: nothing happens before the due time
     wall.now += due / 2
     venue.tick()
-    assert updates.events() == ["pending_new", "new"]
+    assert updates.events()[-1] == "new"  # after a pending_new for the rare drawn order
 
 
 def test_a_working_order_is_due_at_the_next_market_step() -> None:

@@ -17,7 +17,9 @@ E = OrderEvent
 
 
 EXPECTED_EVENTS = {
-    (None, E.RECEIVED_IN_SESSION): (S.PENDING_NEW, "pending_new"),
+    # Alpaca's common path streams nothing on receipt or on a cancel request (orders.py).
+    (None, E.RECEIVED_IN_SESSION): (S.ACCEPTED, None),
+    (None, E.RECEIVED_PENDING_NEW): (S.PENDING_NEW, "pending_new"),
     (None, E.RECEIVED_OUT_OF_SESSION): (S.ACCEPTED, "accepted"),
     (S.PENDING_NEW, E.ACKNOWLEDGED): (S.NEW, "new"),
     (S.ACCEPTED, E.ACKNOWLEDGED): (S.NEW, "new"),
@@ -25,8 +27,14 @@ EXPECTED_EVENTS = {
     (S.PARTIALLY_FILLED, E.PARTIALLY_FILLED): (S.PARTIALLY_FILLED, "partial_fill"),
     (S.NEW, E.FILLED): (S.FILLED, "fill"),
     (S.PARTIALLY_FILLED, E.FILLED): (S.FILLED, "fill"),
-    (S.NEW, E.CANCEL_REQUESTED): (S.PENDING_CANCEL, "pending_cancel"),
-    (S.PARTIALLY_FILLED, E.CANCEL_REQUESTED): (S.PENDING_CANCEL, "pending_cancel"),
+    (S.ACCEPTED, E.CANCEL_REQUESTED): (S.ACCEPTED, None),
+    (S.NEW, E.CANCEL_REQUESTED): (S.NEW, None),
+    (S.PARTIALLY_FILLED, E.CANCEL_REQUESTED): (S.PARTIALLY_FILLED, None),
+    (S.NEW, E.CANCEL_PENDING): (S.PENDING_CANCEL, "pending_cancel"),
+    (S.PARTIALLY_FILLED, E.CANCEL_PENDING): (S.PENDING_CANCEL, "pending_cancel"),
+    (S.ACCEPTED, E.CANCELED): (S.CANCELED, "canceled"),
+    (S.NEW, E.CANCELED): (S.CANCELED, "canceled"),
+    (S.PARTIALLY_FILLED, E.CANCELED): (S.CANCELED, "canceled"),
     (S.PENDING_CANCEL, E.CANCELED): (S.CANCELED, "canceled"),
     (S.PENDING_CANCEL, E.FILLED): (S.FILLED, "fill"),
     (S.FILLED, E.CANCEL_REJECTED): (S.FILLED, "order_cancel_rejected"),
@@ -77,6 +85,9 @@ def test_every_legal_transition_moves_the_order_and_names_its_event(
         (S.NEW, E.CANCEL_REJECTED),
         (S.PENDING_CANCEL, E.REPLACE_REQUESTED),
         (S.PENDING_REPLACE, E.CANCEL_REQUESTED),
+        (S.PENDING_CANCEL, E.CANCEL_REQUESTED),
+        (S.PENDING_CANCEL, E.CANCEL_PENDING),
+        (S.FILLED, E.CANCEL_PENDING),
         (S.PARTIALLY_FILLED, E.REJECTED),
         (S.FILLED, E.FILLED),
     ],
@@ -94,7 +105,7 @@ def test_illegal_transitions_raise_and_leave_the_order_untouched(
 
 def test_nothing_but_receipt_creates_an_order() -> None:
     for event in E:
-        if event not in {E.RECEIVED_IN_SESSION, E.RECEIVED_OUT_OF_SESSION}:
+        if event not in {E.RECEIVED_IN_SESSION, E.RECEIVED_PENDING_NEW, E.RECEIVED_OUT_OF_SESSION}:
             with pytest.raises(IllegalTransitionError):
                 next_transition(None, event)
 

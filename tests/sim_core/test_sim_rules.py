@@ -1,7 +1,7 @@
 """Every Alpaca rule the simulator enforces, with Alpaca's status, code, message and extras."""
 
 import pytest
-from simcore_support import limit, make_venue, market, refused
+from simcore_support import limit, make_venue, market, placed, refused, settle
 
 from alpaca_sim import SimError
 from alpaca_sim.errors import BAD_REQUEST, FORBIDDEN, NOT_FOUND, UNPROCESSABLE
@@ -182,6 +182,7 @@ def test_client_order_id_is_unique_forever_even_after_cancel() -> None:
     venue.set_halted("AAPL", True)
     first = venue.submit_order(market("AAPL", "buy", "1", client_order_id="plan-AAPL-b-1"))
     venue.cancel_order(first["id"])
+    settle(venue)
     assert venue.get_order(first["id"])["status"] == "canceled"
     error = refused(
         lambda: venue.submit_order(market("AAPL", "buy", "1", client_order_id="plan-AAPL-b-1"))
@@ -242,7 +243,7 @@ def test_opposite_side_open_order_that_could_cross_is_a_potential_wash_trade() -
 def test_terminal_orders_are_not_cancelable() -> None:
     venue = make_venue()
     venue.script_quote("AAPL", bid="270.00", ask="270.10")
-    filled = venue.submit_order(market("AAPL", "buy", "1"))
+    filled = placed(venue, market("AAPL", "buy", "1"))
     assert filled["status"] == "filled"
     error = refused(lambda: venue.cancel_order(filled["id"]))
     assert (error.status, error.code, error.message) == (

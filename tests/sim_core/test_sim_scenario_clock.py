@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from alpaca_sim import SimClock, SimError, default_scenario, load_scenario, scenario_from_dict
+from alpaca_sim.scenario import Delay, LatencySpec
 from alpaca_sim.session import SessionCalendar
 
 DEFAULT_JSON = Path(__file__).parents[2] / "src" / "alpaca_sim" / "scenarios" / "default.json"
@@ -28,7 +29,13 @@ def test_default_scenario_is_the_documented_account() -> None:
     assert all(scenario.spreads[s].ticks[0] == 1 for s in HOLDINGS)  # quoted in whole ticks
     assert scenario.fill_model == "paper"
     assert scenario.clock.start == datetime(2026, 11, 24, 14, 45, tzinfo=UTC)
-    assert (scenario.latency.ack_ms, scenario.latency.fill_ms) == (0, 0)
+    assert scenario.latency == LatencySpec()  # the realistic defaults: drawn, never zero
+    assert not scenario.latency.ack.is_fixed
+    assert scenario.latency.ack.low_ms > 0
+    assert not scenario.latency.fill.is_fixed
+    assert scenario.latency.fill.low_ms > 0
+    assert 0 < scenario.latency.pending_new_share < 0.5
+    assert 0 < scenario.latency.pending_cancel_share < 0.5
     assert (scenario.rate_limit_per_min, scenario.rate_limit_enabled) == (200, True)
     assert scenario.account_type == "cash"
 
@@ -58,7 +65,11 @@ def test_load_scenario_reads_json_and_yaml(tmp_path: Path) -> None:
         (lambda d: d["account"].update(type="margin", multiplier=4), "needs day_trade_rule"),
         (lambda d: d["market"].update(quote_size_unit="odd"), "'quote_size_unit' must be"),
         (lambda d: d["clock"].update(start="2026-11-24T14:45:00"), "naive datetime"),
-        (lambda d: d["latency"].update(ack_ms=-1), "'ack_ms' must be >= 0"),
+        (lambda d: d.update(latency={"ack_ms": -1}), "'ack_ms' must be >= 0"),
+        (lambda d: d.update(latency={"fill_ms": [5, 2]}), "'fill_ms' range"),
+        (lambda d: d.update(latency={"ack_ms": [0, 2]}), "'ack_ms' range"),
+        (lambda d: d.update(latency={"ack_ms": [1, 2, 3]}), "[low, high] pair"),
+        (lambda d: d.update(latency={"pending_new_share": 1.5}), "between 0 and 1"),
         (lambda d: d["market"].update(stale_after_seconds=0.5), "stale_after_seconds"),
         (lambda d: d["symbols"]["AAPL"].update(exchange="LSE"), "unknown exchange"),
     ],
@@ -70,6 +81,13 @@ def test_invalid_scenarios_are_refused_with_a_reason(change, fragment: str) -> N
         scenario_from_dict(data)
     assert caught.value.status == 422
     assert fragment in caught.value.message
+
+
+def test_latency_takes_fixed_values_ranges_and_shares() -> None:
+    data = json.loads(DEFAULT_JSON.read_text())
+    data["latency"] = {"ack_ms": 0, "fill_ms": [1, 4], "pending_cancel_share": 1}
+    latency = scenario_from_dict(data).latency
+    assert latency == LatencySpec(ack=Delay.fixed(0), fill=Delay(1, 4), pending_cancel_share=1.0)
 
 
 def test_manual_clock_moves_only_when_told() -> None:

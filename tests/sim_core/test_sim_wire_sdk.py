@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from alpaca.data.models.quotes import Quote
 from alpaca.trading.models import Asset, Clock, Order, Position, TradeAccount, TradeUpdate
-from simcore_support import limit, make_venue, market, recorded, step
+from simcore_support import RARE_PATH, limit, make_venue, market, recorded, settle, step
 
 
 def roundtrip(value: object) -> object:
@@ -54,13 +54,21 @@ def test_orders_in_every_state_parse() -> None:
 
 
 def test_trade_updates_parse() -> None:
-    venue = make_venue()
+    venue = make_venue(**RARE_PATH)  # every event kind: pending_new, new, fill, pending_cancel
     updates = recorded(venue)
+    venue.set_halted("MSFT", True)
+    resting = venue.submit_order(limit("MSFT", "buy", "1", "400.00", client_order_id="r"))
     venue.submit_order(market("AAPL", "buy", "2"))
+    settle(venue)
+    venue.cancel_order(resting["id"])
+    settle(venue)
+    kinds = {str(raw["event"]) for raw in updates.updates}
+    assert kinds == {"pending_new", "new", "fill", "pending_cancel", "canceled"}
     for raw in updates.updates:
         update = TradeUpdate(**roundtrip(raw))  # type: ignore[arg-type]
-        assert update.order.symbol == "AAPL"
-    fill = TradeUpdate(**roundtrip(updates.updates[-1]))  # type: ignore[arg-type]
+        assert update.order.symbol in {"AAPL", "MSFT"}
+    (fill_raw,) = (u for u in updates.updates if u["event"] == "fill")
+    fill = TradeUpdate(**roundtrip(fill_raw))  # type: ignore[arg-type]
     assert fill.qty == 2
     assert fill.price is not None
     assert fill.execution_id is not None

@@ -6,6 +6,7 @@ import asyncio
 from dataclasses import replace
 from decimal import Decimal
 
+from alpaca_sim import default_scenario
 from alpaca_sim.server import SimServer
 from plan_executor.adapters.alpaca_config import AlpacaConfig, Secret
 from plan_executor.domain.enums import OrderType, Side
@@ -18,6 +19,18 @@ WAIT_S = 30.0
 HEALTHY_CALL_BOUND_S = 10.0
 """HTTP and stream-connect timeout where the sim is meant to answer: far above its milliseconds,
 so a loaded machine cannot turn a healthy call into a timeout (tests of timeouts set their own)."""
+
+
+SETTLE_S = default_scenario().latency.longest.total_seconds()
+"""The sim's longest acknowledgement plus execution delay (sim seconds)."""
+
+
+def settle(sim: SimServer) -> None:
+    """Move the sim's manual clock past the venue's drawn delays, so what was sent has been
+    acknowledged, and executed or canceled as far as the market allows (as Alpaca does some
+    milliseconds after answering; its submit answer never shows a fill)."""
+    sim.venue.clock.advance(SETTLE_S)
+    sim.venue.tick()
 
 
 class CountingLimiter:

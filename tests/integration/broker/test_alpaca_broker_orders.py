@@ -13,6 +13,7 @@ from broker_helpers import (
     config_for,
     market,
     resting_buy,
+    settle,
     sim_orders,
 )
 
@@ -34,7 +35,7 @@ async def test_a_resting_limit_order_is_sent_exactly(broker: AlpacaBroker, sim: 
 
     order = await broker.submit(request)
 
-    assert order.status is ChildOrderStatus.NEW
+    assert order.status is ChildOrderStatus.ACCEPTED  # answered before the venue routes it
     assert order.client_order_id == "t-AAPL-b-1"
     assert (order.side, order.order_type) == (Side.BUY, OrderType.LIMIT)
     assert order.qty == Decimal("2.123456789")
@@ -47,8 +48,12 @@ async def test_a_resting_limit_order_is_sent_exactly(broker: AlpacaBroker, sim: 
     )
 
 
-async def test_a_market_order_fills_and_the_fill_reads_back(broker: AlpacaBroker) -> None:
+async def test_a_market_order_fills_and_the_fill_reads_back(
+    broker: AlpacaBroker, sim: SimServer
+) -> None:
     submitted = await broker.submit(market("t-MSFT-b-1", "MSFT", "3"))
+    assert (submitted.status, submitted.filled_qty) == (ChildOrderStatus.ACCEPTED, 0)
+    settle(sim)
 
     found = await broker.order_by_client_id("t-MSFT-b-1")
 
@@ -60,8 +65,9 @@ async def test_a_market_order_fills_and_the_fill_reads_back(broker: AlpacaBroker
     assert found.filled_avg_price > 0
 
 
-async def test_a_full_exit_sells_the_exact_holding(broker: AlpacaBroker) -> None:
+async def test_a_full_exit_sells_the_exact_holding(broker: AlpacaBroker, sim: SimServer) -> None:
     await broker.submit(market("t-SPY-s-1", "SPY", "7.2273576", Side.SELL))
+    settle(sim)
 
     positions = await broker.positions()
 
@@ -72,10 +78,11 @@ async def test_an_unknown_client_order_id_is_none(broker: AlpacaBroker) -> None:
     assert await broker.order_by_client_id("never-sent") is None
 
 
-async def test_cancel_then_cancel_again(broker: AlpacaBroker) -> None:
+async def test_cancel_then_cancel_again(broker: AlpacaBroker, sim: SimServer) -> None:
     order = await broker.submit(resting_buy("t-AAPL-b-2"))
 
     await broker.cancel(order.broker_id)
+    settle(sim)  # a cancel completes after the venue's delay
     canceled = await broker.order_by_client_id("t-AAPL-b-2")
 
     assert canceled is not None
@@ -84,8 +91,11 @@ async def test_cancel_then_cancel_again(broker: AlpacaBroker) -> None:
         await broker.cancel(order.broker_id)
 
 
-async def test_cancel_of_a_filled_order_is_not_cancelable(broker: AlpacaBroker) -> None:
+async def test_cancel_of_a_filled_order_is_not_cancelable(
+    broker: AlpacaBroker, sim: SimServer
+) -> None:
     order = await broker.submit(market("t-NVDA-b-1", "NVDA", "1"))
+    settle(sim)
 
     with pytest.raises(OrderNotCancelable):
         await broker.cancel(order.broker_id)
@@ -126,6 +136,7 @@ async def test_orders_since_lists_in_submission_order_with_filters(
         await broker.submit(resting_buy(f"t-{symbol}-b-{number}", symbol))
         sim.venue.clock.advance(1)
     filled = await broker.submit(market("t-AAPL-b-9", "AAPL", "1"))
+    settle(sim)
 
     everything = await broker.orders_since(since)
     aapl_open = await broker.orders_since(since, symbols=["AAPL"], open_only=True)
@@ -138,7 +149,7 @@ async def test_orders_since_lists_in_submission_order_with_filters(
     assert [o.client_order_id for o in aapl_open] == ["t-AAPL-b-1", "t-AAPL-b-3"]
     assert [o.client_order_id for o in later] == ["t-AAPL-b-9"]
     assert everything[-1].status is ChildOrderStatus.FILLED
-    assert filled.status is ChildOrderStatus.FILLED
+    assert filled.status is ChildOrderStatus.ACCEPTED  # the submit's answer came first
     [request] = api_requests(sim, "GET", "/v2/orders")[:1]
     assert request["query"]["direction"] == "asc"  # type: ignore[index]
     assert request["query"]["limit"] == "500"  # type: ignore[index]

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from broker_helpers import WAIT_S, client_tasks_since, config_for, market, resting_buy
+from broker_helpers import WAIT_S, client_tasks_since, config_for, market, resting_buy, settle
 
 from alpaca_sim.server import SimServer
 from plan_executor.adapters.alpaca_broker import AlpacaBroker
@@ -44,9 +44,10 @@ async def test_entering_connects_and_listens(feed: AlpacaTradeFeed, sim: SimServ
 
 
 async def test_a_fill_is_seen_on_the_stream_and_via_rest(
-    broker: AlpacaBroker, feed: AlpacaTradeFeed
+    broker: AlpacaBroker, feed: AlpacaTradeFeed, sim: SimServer
 ) -> None:
     submitted = await broker.submit(market("s-MSFT-b-1", "MSFT", "2.5"))
+    settle(sim)
 
     fill = await next_event(feed, UpdateKind.FILL)
     rest = await broker.order_by_client_id("s-MSFT-b-1")
@@ -62,11 +63,15 @@ async def test_a_fill_is_seen_on_the_stream_and_via_rest(
     assert fill.update.last_price is not None
 
 
-async def test_new_then_cancel_arrive_in_order(broker: AlpacaBroker, feed: AlpacaTradeFeed) -> None:
+async def test_new_then_cancel_arrive_in_order(
+    broker: AlpacaBroker, feed: AlpacaTradeFeed, sim: SimServer
+) -> None:
     order = await broker.submit(resting_buy("s-AAPL-b-1"))
+    settle(sim)
     await next_event(feed, UpdateKind.NEW)
 
     await broker.cancel(order.broker_id)
+    settle(sim)
     canceled = await next_event(feed, UpdateKind.CANCELED)
 
     assert canceled.client_order_id == "s-AAPL-b-1"
@@ -84,6 +89,7 @@ async def test_a_dropped_stream_flips_connected_and_recovers(
     async with asyncio.timeout(WAIT_S):
         await feed.wait_until_connected(True)
     await broker.submit(market("s-NVDA-b-1", "NVDA", "1"))
+    settle(sim)
     fill = await next_event(feed, UpdateKind.FILL)
 
     assert fill.client_order_id == "s-NVDA-b-1"
@@ -113,6 +119,7 @@ async def test_a_stream_unavailable_at_entry_returns_a_disconnected_feed_that_re
         async with asyncio.timeout(WAIT_S):
             await feed.wait_until_connected(True)
         await broker.submit(market("s-XOM-b-1", "XOM", "1"))
+        settle(sim)
         assert (await next_event(feed, UpdateKind.FILL)).client_order_id == "s-XOM-b-1"
 
 

@@ -21,8 +21,9 @@ async def test_the_trade_stream_closes_while_updates_pour_in(
             subscription = broker.trade_events()
             feed = await subscription.__aenter__()
             assert feed.connected
-            # Each fills at once (new, fill or partial_fill, and more) on the stream. All buys: a
-            # sell opposite a buy that a random paper partial fill left open is a wash trade.
+            # Each is acknowledged and filled some milliseconds later (new, fill or partial_fill,
+            # and more, on the stream). All buys: orders working side by side must not be
+            # opposite (a wash trade), and a random paper partial fill leaves one working.
             for n in range(BURST):
                 sim.venue.submit_order(
                     {
