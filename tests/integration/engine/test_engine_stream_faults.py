@@ -42,7 +42,7 @@ from tests.support.steppable_loop import run_on_steppable_loop, running_steppabl
 from alpaca_sim.server import SimServer
 from alpaca_sim.stream_limit import ConnectionLimit
 from plan_executor.domain.child_order import ChildOrder
-from plan_executor.domain.enums import ChildOrderStatus, ExecutionStatus, ItemStatus
+from plan_executor.domain.enums import ChildOrderStatus, ExecutionStatus, ItemStatus, OrderType
 from plan_executor.domain.ledger import LedgerOrderLine
 from plan_executor.engine.config import ExecutionSettings
 from plan_executor.engine.models import ExecutionOutcome
@@ -57,10 +57,15 @@ websocket ping timeout, so the jump never ends a connection by itself."""
 BOUND_S = SILENCE_S + POLL_S
 """docs/design.md 2.7: owed news is read by REST within stream_silence_timeout +
 poll_interval of the broker's answer."""
-FOREVER_MS = 10_000_000
-"""A step wait no test reaches: the first limit rests until the test fills it."""
-BY_CLIENT_ID = "/v2/orders:by_client_order_id"
 NEVER_S = 3600.0
+"""The plans' budget where a test decides when the sell fills (the run ends once it has)."""
+STEP_WAIT_MS = 600_000
+"""A step wait no test reaches (the steppable clock's one jump to BOUND_S included): the first
+limit rests until the test fills it. Short enough that the walk (four steps and the market
+wait, about 40 min) fits in NEVER_S: a walk that could not end by the plan's deadline is not
+started (domain/execution_choice.py, step 4), and the market order sent instead would fill in
+its POST's answer, owing the stream no news."""
+BY_CLIENT_ID = "/v2/orders:by_client_order_id"
 RESTING = {"bid": "271.40", "ask": "271.50"}
 """AAPL quotes at which the sell's first limit rests..."""
 CROSSED = {"bid": "271.60", "ask": "271.70"}
@@ -69,7 +74,7 @@ CROSSED = {"bid": "271.60", "ask": "271.70"}
 
 def silent_settings() -> ExecutionSettings:
     return fast_settings(
-        step_wait_ms=FOREVER_MS,
+        step_wait_ms=STEP_WAIT_MS,
         poll_interval=timedelta(seconds=POLL_S),
         stream_silence_timeout=timedelta(seconds=SILENCE_S),
         max_repegs_per_step=0,
@@ -143,6 +148,7 @@ class SellWatch:
         if order is None:
             return
         if not self.cid and order.broker_id is not None:
+            assert order.order_type is OrderType.LIMIT, "the sell walks: its first limit rests"
             self.cid = order.client_order_id
             self.acked_at = asyncio.get_running_loop().time()
             self.acked.set()
@@ -255,7 +261,7 @@ async def test_a_stream_silent_for_two_timeouts_is_replaced_and_heard_again(
 ) -> None:
     """On the real clock with short timeouts: no bound is measured here, only what follows."""
     settings = fast_settings(
-        step_wait_ms=FOREVER_MS,
+        step_wait_ms=STEP_WAIT_MS,
         poll_interval=timedelta(milliseconds=50),
         stream_silence_timeout=timedelta(milliseconds=300),
         max_repegs_per_step=0,
@@ -270,10 +276,11 @@ async def test_a_stream_silent_for_two_timeouts_is_replaced_and_heard_again(
         sim.faults.script_quote("AAPL", **CROSSED)  # heard on the new connection
         sim.venue.tick()
 
-    outcome, _ = await asyncio.gather(
-        harness.run(plan_detail(a_sell(), plan_time(sim)), budget_s=BUDGET_S, on_progress=watch),
-        fill_once_replaced(),
-    )
+    async with asyncio.timeout(WAIT_S):
+        outcome, _ = await asyncio.gather(
+            harness.run(plan_detail(a_sell(), plan_time(sim)), budget_s=NEVER_S, on_progress=watch),
+            fill_once_replaced(),
+        )
 
     assert watch.silenced == 1
     assert_plan_correct(sim, outcome)
@@ -346,12 +353,13 @@ async def test_a_stream_closed_for_another_connection_does_not_stall_the_plan_re
 ) -> None:
     sim.faults.stream_connection_limit(ConnectionLimit.CLOSE_OLDER)
     sim.faults.script_quote("AAPL", **RESTING)
-    harness = EngineHarness(sim, settings=fast_settings(step_wait_ms=20_000))
+    harness = EngineHarness(sim, settings=fast_settings(step_wait_ms=STEP_WAIT_MS))
     acked: asyncio.Future[str] = asyncio.get_running_loop().create_future()
 
     def note_ack(event: ProgressEvent) -> None:
         order = event.order
         if order is not None and order.broker_id is not None and not acked.done():
+            assert order.order_type is OrderType.LIMIT, "the sell walks: its first limit rests"
             acked.set_result(order.client_order_id)
 
     async def take_the_slot_while_it_fills() -> aiohttp.ClientWebSocketResponse:
@@ -376,10 +384,13 @@ async def test_a_stream_closed_for_another_connection_does_not_stall_the_plan_re
             listening_at_fill.append(sim.hub.listening_count)
 
     unsubscribe = sim.venue.subscribe(note_listeners)
-    outcome, other = await asyncio.gather(
-        harness.run(plan_detail(a_sell(), plan_time(sim)), budget_s=BUDGET_S, on_progress=note_ack),
-        take_the_slot_while_it_fills(),
-    )
+    async with asyncio.timeout(WAIT_S):
+        outcome, other = await asyncio.gather(
+            harness.run(
+                plan_detail(a_sell(), plan_time(sim)), budget_s=NEVER_S, on_progress=note_ack
+            ),
+            take_the_slot_while_it_fills(),
+        )
     unsubscribe()
 
     cid = acked.result()
