@@ -47,8 +47,15 @@ RARE = {"pending_new_share": 1.0, "pending_cancel_share": 1.0}
 
 
 def scenario_with(**latency: float) -> Scenario:
+    """The default scenario on one pinned path, with whole fills: these tests assert exact
+    sequences ending in one `fill`, and the paper model's random partial fills (whose rest fills
+    at a later market step, alpaca_sim.fillmodel) are another subject, tested there."""
     scenario = default_scenario()
-    return dataclasses.replace(scenario, latency=dataclasses.replace(scenario.latency, **latency))
+    return dataclasses.replace(
+        scenario,
+        latency=dataclasses.replace(scenario.latency, **latency),
+        partial_fill_share=0.0,
+    )
 
 
 def sdk_client(sim: SimServer) -> TradingClient:

@@ -3,7 +3,9 @@ result is checked against)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -13,6 +15,8 @@ from alpaca_sim.server import SimServer
 from plan_executor.domain.results import OrderResult
 
 ORDERS_PATH = "/v2/orders"
+SIM_WAIT_S = 30.0
+"""Hang guard on awaiting what the sim does within milliseconds of its clock."""
 
 
 @dataclass(frozen=True)
@@ -122,3 +126,16 @@ def sim_filled(sim: SimServer, result: OrderResult) -> Filled:
     """The sim's exact fills of `result`'s child orders."""
     by_client_id = {order["client_order_id"]: order for order in sim_orders(sim)}
     return filled([by_client_id[child.client_order_id] for child in result.child_orders])
+
+
+async def until_sim(sim: SimServer, holds: Callable[[], bool]) -> None:
+    """Wait (bounded by the hang guard) until `holds()` is true of the sim's state."""
+    changed = asyncio.Event()
+    unwatch = sim.venue.watch(changed.set)
+    try:
+        async with asyncio.timeout(SIM_WAIT_S):
+            while not holds():
+                changed.clear()
+                await changed.wait()
+    finally:
+        unwatch()

@@ -11,7 +11,7 @@ from importlib import resources
 from typing import Any
 
 import pytest
-from engine_sim_views import ORDERS_PATH, api_log, orders_of, sent_twice
+from engine_sim_views import ORDERS_PATH, api_log, orders_of, sent_twice, until_sim
 from engine_support import (
     SEED,
     EngineHarness,
@@ -40,6 +40,10 @@ async def sim_with(edit: Callable[[dict[str, Any]], None]) -> AsyncIterator[SimS
 
 def market_order(symbol: str, side: str, qty: str) -> dict[str, object]:
     return {"symbol": symbol, "side": side, "type": "market", "time_in_force": "day", "qty": qty}
+
+
+def status_of(sim: SimServer, order_id: str) -> str:
+    return str(sim.venue.get_order(order_id)["status"])
 
 
 def cash_of(sim: SimServer) -> Decimal:
@@ -109,7 +113,9 @@ async def test_a_pattern_day_trading_refusal_ends_the_item_once_and_clearly() ->
     async with sim_with(small_legacy_margin) as sim:
         # Earlier today (another plan, by hand): AAPL bought. Selling it today is a day trade.
         bought = sim.venue.submit_order(market_order("AAPL", "buy", "5"))
-        assert bought["status"] == "filled"
+        # Answered before it executes (acks and fills lag; a paper partial fill's rest fills
+        # at a later market step): the sell waits until the buy has filled.
+        await until_sim(sim, lambda: status_of(sim, str(bought["id"])) == "filled")
         outcome = await EngineHarness(sim).run(
             plan_detail([full_exit("AAPL", "1000")], plan_time(sim))
         )

@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from broker_helpers import CountingLimiter, config_for
+from broker_helpers import CountingLimiter, config_for, settle
 from engine_sim_views import (
     ORDERS_PATH,
     assert_result_matches_sim,
@@ -117,9 +117,10 @@ async def test_a_late_fill_after_rest_showed_the_order_filled_changes_no_fill(
 
 
 async def test_a_late_cancel_after_rest_showed_the_order_canceled_changes_nothing() -> None:
-    # The sim's clock is manual, so no market step comes between the buy's partial fill and its
-    # cancel: paper fills a partial fill's rest at a later step (alpaca_sim.fillmodel). Random
-    # partial fills are off: the marker's fill must be whole, as no later step comes to finish it.
+    # The sim's clock is manual and moved only by `settle` (milliseconds), so no market step
+    # comes between the buy's partial fill and its cancel: paper fills a partial fill's rest at
+    # a later step (alpaca_sim.fillmodel). Random partial fills are off: the marker's fill must
+    # be whole, as no later step comes to finish it.
     scenario = replace(default_scenario(), partial_fill_share=0.0)
     async with SimServer(scenario, seed=SEED) as sim:
         await _late_cancel_changes_nothing(sim)
@@ -152,16 +153,19 @@ async def _partial_fill_then_late_cancel(
     sim.faults.partial_fill_next("MSFT", "10")  # paper fills whatever the displayed size
     sim.faults.late_trade_updates("MSFT", release="manual")
     cid = await _send(broker, tracker, 1, "MSFT", OrderType.LIMIT, "25", Decimal("500.02"))
+    settle(sim)  # acknowledged and partly filled, some milliseconds after the answer
     async with asyncio.timeout(WAIT_S):
         await tracker.wait_until(cid, lambda o: o.filled_qty == 10 and named(o), NEVER)
         broker_id = tracker.get(cid).broker_id
         assert broker_id is not None
         await broker.cancel(broker_id)
+        settle(sim)  # the cancel completes after its drawn delay; its `canceled` is held
         await sim.hub.late.held.wait_at_least(1)
     canceled = await tracker.refresh(cid)
 
     assert sim.faults.release_late_trade_updates() == 1
     marker = await _send(broker, tracker, 2, "NVDA", OrderType.MARKET, "1", None)
+    settle(sim)
     async with asyncio.timeout(WAIT_S):
         await tracker.wait_until(marker, lambda o: o.is_terminal and named(o), NEVER)
     return canceled, tracker.get(cid)

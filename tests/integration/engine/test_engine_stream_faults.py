@@ -12,7 +12,7 @@ time, which the hang guard (30 s) never waits.
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
@@ -26,6 +26,7 @@ from engine_sim_views import (
     orders_of,
     placed_twice,
     sent_twice,
+    until_sim,
 )
 from engine_support import (
     BUDGET_S,
@@ -84,19 +85,6 @@ def silent_settings() -> ExecutionSettings:
 
 def a_sell() -> list[dict[str, Any]]:
     return [full_exit("AAPL", "6100")]
-
-
-async def until_sim(sim: SimServer, holds: Callable[[], bool]) -> None:
-    """Wait (bounded by the hang guard) until `holds()` is true of the sim's state."""
-    changed = asyncio.Event()
-    unwatch = sim.venue.watch(changed.set)
-    try:
-        async with asyncio.timeout(WAIT_S):
-            while not holds():
-                changed.clear()
-                await changed.wait()
-    finally:
-        unwatch()
 
 
 def sim_status(sim: SimServer, cid: str) -> str:
