@@ -14,11 +14,9 @@ import aiohttp
 import pytest
 from alpaca.data.historical import StockHistoricalDataClient
 from alpaca.trading.client import TradingClient
+from emu_clock import SETTLE_SECONDS
 
-from alpaca_sim import default_scenario
 from alpaca_sim.server import SimServer
-
-SETTLE_SECONDS = default_scenario().latency.longest.total_seconds()
 
 
 @pytest.fixture

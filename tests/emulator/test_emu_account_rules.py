@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from decimal import Decimal
 from importlib import resources
 from typing import Any
@@ -18,6 +18,7 @@ from alpaca.data.requests import StockLatestQuoteRequest
 from alpaca.trading.client import TradingClient
 from alpaca.trading.enums import OrderSide, TimeInForce
 from alpaca.trading.requests import LimitOrderRequest, MarketOrderRequest
+from emu_clock import settle_server
 
 from alpaca_sim import scenario_from_dict
 from alpaca_sim.server import SimServer
@@ -60,6 +61,7 @@ def limit(symbol: str, side: OrderSide, qty: float, price: float) -> LimitOrderR
 @pytest.fixture
 async def margin_sim() -> AsyncIterator[SimServer]:
     data = scenario_dict(lambda d: d["account"].update(type="margin"))
+    data["partial_fill_share"] = 0  # whole fills: the test reads the cash one order leaves
     async with SimServer(scenario_from_dict(data), seed=7) as server:
         yield server
 
@@ -71,6 +73,7 @@ async def legacy_pdt_sim() -> AsyncIterator[SimServer]:
     def edit(data: dict[str, Any]) -> None:
         data["clock"]["start"] = LEGACY_START
         data["account"].update(type="margin", cash="10000", daytrade_count=3)
+        data["partial_fill_share"] = 0  # whole fills: a round trip is one day trade, at once
         data["positions"] = {}
 
     async with SimServer(scenario_from_dict(scenario_dict(edit)), seed=7) as server:
@@ -85,27 +88,33 @@ async def test_a_whole_share_order_under_one_dollar_is_refused(trading: TradingC
 
 
 async def test_a_limit_pair_that_cannot_meet_is_no_wash_trade(
-    trading: TradingClient, sim: SimServer
+    trading: TradingClient, sim: SimServer, settle: Callable[[], Awaitable[object]]
 ):
     sim.faults.halt("AAPL")  # both orders rest
     await asyncio.to_thread(trading.submit_order, limit("AAPL", OrderSide.SELL, 1, 300.0))
 
     buy = await asyncio.to_thread(trading.submit_order, limit("AAPL", OrderSide.BUY, 1, 299.99))
+    await settle()  # both acknowledged: working at the venue
     error = await api_error(trading.submit_order, limit("AAPL", OrderSide.BUY, 1, 300.0))
+    working = await asyncio.to_thread(trading.get_order_by_id, buy.id)
 
-    assert buy.status == "new"
+    assert working.status == "new"
     assert (error.status_code, error.code) == (403, 40310000)
     assert error.message == "potential wash trade detected. use complex orders"
 
 
-async def test_a_market_buy_is_checked_at_the_ask(trading: TradingClient, sim: SimServer):
+async def test_a_market_buy_is_checked_at_the_ask(
+    trading: TradingClient, sim: SimServer, settle: Callable[[], Awaitable[object]]
+):
     sim.venue.script_quote("MSFT", bid="499.90", ask="500.00")
     sim.faults.halt("MSFT")
     # $40,000 at the ask fits $40,125.37 of cash; at the 2 % collar it would not.
     order = await asyncio.to_thread(trading.submit_order, market("MSFT", OrderSide.BUY, 80))
+    await settle()  # acknowledged, and held open by the halt
+    working = await asyncio.to_thread(trading.get_order_by_id, order.id)
     account = await asyncio.to_thread(trading.get_account)
 
-    assert order.status == "new"
+    assert working.status == "new"
     assert Decimal(account.buying_power) == Decimal("125.37")
 
 
@@ -126,6 +135,7 @@ async def test_a_margin_account_may_buy_beyond_its_cash(margin_sim: SimServer):
     client = client_for(margin_sim)
 
     order = await asyncio.to_thread(client.submit_order, market("MSFT", OrderSide.BUY, 100))
+    settle_server(margin_sim)
     filled = await asyncio.to_thread(client.get_order_by_id, order.id)
     account = await asyncio.to_thread(client.get_account)
 
@@ -137,11 +147,14 @@ async def test_the_fourth_day_trade_is_refused_under_25k(legacy_pdt_sim: SimServ
     legacy_pdt_sim.venue.script_quote("AAPL", bid="99.90", ask="100.00")
     client = client_for(legacy_pdt_sim)
     before = await asyncio.to_thread(client.get_account)
-    await asyncio.to_thread(client.submit_order, market("AAPL", OrderSide.BUY, 1))
+    bought = await asyncio.to_thread(client.submit_order, market("AAPL", OrderSide.BUY, 1))
+    settle_server(legacy_pdt_sim)
+    filled = await asyncio.to_thread(client.get_order_by_id, bought.id)
 
     error = await api_error(client.submit_order, market("AAPL", OrderSide.SELL, 1))
 
     assert (before.daytrade_count, before.pattern_day_trader) == (3, False)
+    assert filled.status == "filled"  # so the sell would close a day trade, not wash against it
     assert (error.status_code, error.code) == (403, 40310100)
     assert error.message == "trade denied due to pattern day trading protection"
 

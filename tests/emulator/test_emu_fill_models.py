@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from importlib import resources
@@ -22,6 +22,7 @@ from alpaca.trading.client import TradingClient
 from alpaca.trading.enums import OrderSide, OrderStatus, TimeInForce
 from alpaca.trading.models import Order
 from alpaca.trading.requests import LimitOrderRequest, MarketOrderRequest
+from emu_clock import SETTLE_SECONDS
 from emu_stream_clients import StreamRecorder
 
 from alpaca_sim import Venue, default_scenario, scenario_from_dict
@@ -30,6 +31,7 @@ from alpaca_sim.server import SimServer
 CENT = Decimal("0.01")
 FLOW = {"rate_per_min": 60, "mean_size": 1500}
 MINUTE = timedelta(seconds=60)
+Settle = Callable[[], Awaitable[object]]
 
 
 def scenario(fill_model: str, **top: object) -> dict[str, Any]:
@@ -113,7 +115,7 @@ async def fills_until_done(
 
 @pytest.mark.parametrize("sim", ["paper"], indirect=True)
 async def test_paper_fills_at_the_quote_whatever_the_size_with_about_a_tenth_partial(
-    trading: TradingClient, recorder: StreamRecorder, control: Any
+    trading: TradingClient, recorder: StreamRecorder, control: Any, settle: Settle
 ) -> None:
     await control(
         "POST",
@@ -124,6 +126,7 @@ async def test_paper_fills_at_the_quote_whatever_the_size_with_about_a_tenth_par
     for index in range(400):
         side = OrderSide.BUY if index % 2 == 0 else OrderSide.SELL
         order = await submit(trading, market("AAPL", side, 9))
+        await settle()  # acknowledged, then executed
         fills = await fills_until_done(recorder, control, order.id)
         at_quote = Decimal("100.02") if side is OrderSide.BUY else Decimal("100.00")
         assert {price for _, _, price in fills} == {at_quote}, "at the quote, never improved"
@@ -155,7 +158,7 @@ async def test_paper_never_fills_a_passive_limit_inside_the_spread(
 
 @pytest.mark.parametrize("sim", ["live"], indirect=True)
 async def test_live_improves_marketable_orders_by_about_half_the_half_spread(
-    trading: TradingClient, market_data: StockHistoricalDataClient, control: Any
+    trading: TradingClient, market_data: StockHistoricalDataClient, control: Any, settle: Settle
 ) -> None:
     ratios: list[Decimal] = []
     for index in range(300):
@@ -163,6 +166,7 @@ async def test_live_improves_marketable_orders_by_about_half_the_half_spread(
         side = OrderSide.BUY if index % 2 == 0 else OrderSide.SELL
         bid, ask = await touch(market_data, symbol)
         order = await submit(trading, market(symbol, side, 4))
+        await settle()  # acknowledged, then executed
         done = await order_of(trading, order.id)
         assert (done.status, Decimal(str(done.filled_qty))) == (OrderStatus.FILLED, 4)
         price = Decimal(str(done.filled_avg_price))
@@ -171,7 +175,9 @@ async def test_live_improves_marketable_orders_by_about_half_the_half_spread(
         assert (price >= mid) if side is OrderSide.BUY else (price <= mid), "never past the mid"
         assert price == price.quantize(Decimal("0.0001")), "a hundredth-of-a-cent grid"
         ratios.append(abs(price - mid) / half)
-        await control("POST", "clock", {"advance": 5})
+        # 5 s in all from one order to the next: each is sent on a market step and fills within
+        # its delays, far shorter than a step, so it meets the quote read before it was sent.
+        await control("POST", "clock", {"advance": 5 - SETTLE_SECONDS})
     assert Decimal("0.43") <= mean(ratios) <= Decimal("0.5"), mean(ratios)
 
 

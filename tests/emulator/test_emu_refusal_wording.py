@@ -14,13 +14,14 @@ from alpaca.common.exceptions import APIError
 from alpaca.trading.client import TradingClient
 from alpaca.trading.enums import OrderSide, OrderStatus, TimeInForce
 from alpaca.trading.requests import LimitOrderRequest, MarketOrderRequest
+from emu_clock import settle_server, step_server
 
 from alpaca_sim.refusals import RefusalWording
 from alpaca_sim.scenario import default_scenario
 from alpaca_sim.server import SimServer
 
-WAIT_S = 30.0
-"""Hang guard on a fill the sim makes in milliseconds."""
+MAX_STEPS = 30
+"""Hang guard: market steps to wait for the rest of a partial fill (each takes 10-90 %)."""
 
 
 @asynccontextmanager
@@ -46,14 +47,14 @@ def resting(client_order_id: str) -> LimitOrderRequest:
 
 
 async def filled_order_id(sim: SimServer, trading: TradingClient) -> str:
-    """A market order, once its fill has been published (acks and fills may take a while)."""
+    """A market order, once its fill has been published: the manual clock is moved past the
+    venue's delays, then a market step at a time while a paper partial fill leaves the rest
+    working (at most MAX_STEPS, a hang guard)."""
     filled: set[str] = set()
-    news = asyncio.Event()
 
     def on_update(update: Mapping[str, Any]) -> None:
         if update["event"] == "fill":
             filled.add(update["order"]["id"])
-            news.set()
 
     unsubscribe = sim.venue.subscribe(on_update)
     try:
@@ -63,12 +64,14 @@ async def filled_order_id(sim: SimServer, trading: TradingClient) -> str:
                 symbol="MSFT", qty=1, side=OrderSide.BUY, time_in_force=TimeInForce.DAY
             ),
         )
-        async with asyncio.timeout(WAIT_S):
-            while str(order.id) not in filled:  # type: ignore[union-attr]
-                news.clear()
-                await news.wait()
+        settle_server(sim)
+        for _ in range(MAX_STEPS):
+            if str(order.id) in filled:  # type: ignore[union-attr]
+                break
+            step_server(sim)
     finally:
         unsubscribe()
+    assert str(order.id) in filled  # type: ignore[union-attr]
     return str(order.id)  # type: ignore[union-attr]
 
 

@@ -7,13 +7,12 @@ import json
 
 import aiohttp
 import pytest
+from emu_clock import settle_server as settle
 from emu_stream_clients import WAIT_SECONDS, authenticate, listen, receive
 
-from alpaca_sim import default_scenario
 from alpaca_sim.server import SimServer
 
 RECEIVE_TIMEOUT = WAIT_SECONDS
-SETTLE_SECONDS = default_scenario().latency.longest.total_seconds()
 
 
 @pytest.fixture
@@ -23,12 +22,6 @@ async def ws(sim: SimServer):
         session.ws_connect(sim.stream_url) as connection,
     ):
         yield connection
-
-
-def settle(sim: SimServer) -> None:
-    """Move the manual sim clock past the venue's acknowledgement and execution delays."""
-    sim.venue.clock.advance(SETTLE_SECONDS)
-    sim.venue.tick()
 
 
 def submit_resting_buy(sim: SimServer, client_order_id: str) -> dict[str, object]:

@@ -59,6 +59,8 @@ def test_market_buy_is_held_at_the_ask_not_at_its_collar() -> None:
     order = venue.submit_order(market("MSFT", "buy", "10"))
     assert bp(venue) == CASH - Decimal("500.00") * 10
     venue.cancel_order(order["id"])
+    settle(venue)
+    assert venue.get_order(order["id"])["status"] == "canceled"
     assert bp(venue) == CASH
 
 

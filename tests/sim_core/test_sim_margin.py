@@ -9,7 +9,7 @@ from importlib import resources
 from typing import Any
 
 import pytest
-from simcore_support import limit, market, refused
+from simcore_support import limit, market, placed, refused
 
 from alpaca_sim import Venue, scenario_from_dict
 from alpaca_sim.daytrades import PDT_DENIED, PDT_MESSAGE, day_trades
@@ -75,7 +75,7 @@ def test_a_margin_account_buys_beyond_its_cash_and_a_cash_account_does_not() -> 
     margin, cash = venue_with(type="margin"), venue_with()
     for venue in (margin, cash):
         venue.script_quote("MSFT", bid="499.90", ask="500.00", ask_size="1000")
-    assert margin.submit_order(order)["status"] == "filled"
+    assert placed(margin, order)["status"] == "filled"
     assert money(margin.account(), "cash") < 0  # borrowed
     error = refused(lambda: cash.submit_order(order))
     assert (error.status, error.message) == (403, "insufficient buying power")
@@ -97,10 +97,10 @@ def test_a_legacy_4x_account_has_day_trading_buying_power() -> None:
     assert money(account, "buying_power") > money(account, "regt_buying_power")
     assert (account["multiplier"], account["pattern_day_trader"]) == ("4", True)
     venue.script_quote("AAPL", bid="99.90", ask="100.00", ask_size="1000")
-    venue.submit_order(market("AAPL", "buy", "10"))
+    placed(venue, market("AAPL", "buy", "10"))
     entered = money(venue.account(), "daytrading_buying_power")
     assert entered == money(account, "daytrading_buying_power") - Decimal(1000)
-    venue.submit_order(market("AAPL", "sell", "10"))  # exited the same day: credited back
+    placed(venue, market("AAPL", "sell", "10"))  # exited the same day: credited back
     assert money(venue.account(), "daytrading_buying_power") == money(account, "bod_dtbp")
 
 
@@ -108,18 +108,18 @@ def test_the_fourth_day_trade_in_five_days_is_refused_under_25k() -> None:
     venue = small_legacy_margin(3)
     venue.script_quote("AAPL", bid="99.90", ask="100.00")
     assert venue.account()["daytrade_count"] == 3
-    venue.submit_order(market("AAPL", "buy", "1"))
+    placed(venue, market("AAPL", "buy", "1"))
     error = refused(lambda: venue.submit_order(market("AAPL", "sell", "1")))
     assert (error.status, error.code, error.message) == (403, PDT_DENIED, PDT_MESSAGE)
     assert error.body() == {"code": PDT_DENIED, "message": PDT_MESSAGE}
-    venue.submit_order(market("XOM", "sell", "1"))  # held overnight: not a day trade
+    placed(venue, market("XOM", "sell", "1"))  # held overnight: not a day trade
 
 
 def test_the_third_day_trade_is_allowed_and_counted() -> None:
     venue = small_legacy_margin(2)
     venue.script_quote("AAPL", bid="99.90", ask="100.00")
-    venue.submit_order(market("AAPL", "buy", "2"))
-    venue.submit_order(market("AAPL", "sell", "1"))
+    placed(venue, market("AAPL", "buy", "2"))
+    placed(venue, market("AAPL", "sell", "1"))
     assert venue.account()["daytrade_count"] == 3
     error = refused(lambda: venue.submit_order(market("AAPL", "sell", "1")))
     assert error.code == PDT_DENIED  # the earlier buy would make this one a day trade too
@@ -145,8 +145,8 @@ def test_a_pending_pair_counts_as_a_potential_day_trade() -> None:
 def test_no_pdt_refusal_when_the_rule_does_not_apply(account: dict[str, object]) -> None:
     venue = small_legacy_margin(3, **account)
     venue.script_quote("AAPL", bid="99.90", ask="100.00")
-    venue.submit_order(market("AAPL", "buy", "1"))
-    assert venue.submit_order(market("AAPL", "sell", "1"))["status"] == "filled"
+    placed(venue, market("AAPL", "buy", "1"))
+    assert placed(venue, market("AAPL", "sell", "1"))["status"] == "filled"
 
 
 def test_carried_day_trades_leave_the_window_after_five_business_days() -> None:
@@ -157,8 +157,8 @@ def test_carried_day_trades_leave_the_window_after_five_business_days() -> None:
     venue.clock.set(start + timedelta(days=6))  # Monday: the window no longer holds them
     assert venue.account()["daytrade_count"] == 0
     venue.script_quote("AAPL", bid="99.90", ask="100.00")
-    venue.submit_order(market("AAPL", "buy", "1"))
-    assert venue.submit_order(market("AAPL", "sell", "1"))["status"] == "filled"
+    placed(venue, market("AAPL", "buy", "1"))
+    assert placed(venue, market("AAPL", "sell", "1"))["status"] == "filled"
 
 
 def test_the_era_decides_the_rule_unless_the_scenario_says() -> None:

@@ -43,9 +43,9 @@ def test_a_partial_fill_is_never_forced_on_a_fill_or_kill_and_waits_for_the_next
     venue = make_venue()
     venue.script_quote("AAPL", bid="100.00", ask="100.10")
     venue.partial_fill_next("AAPL", "1")
-    fok = venue.submit_order(limit("AAPL", "buy", "5", "100.10", time_in_force="fok"))
+    fok = placed(venue, limit("AAPL", "buy", "5", "100.10", time_in_force="fok"))
     assert (fok["status"], fok["filled_qty"]) == ("filled", "5")
-    later = venue.submit_order(limit("AAPL", "buy", "5", "100.10"))
+    later = placed(venue, limit("AAPL", "buy", "5", "100.10"))
     assert (later["status"], later["filled_qty"]) == ("partially_filled", "1")
 
 

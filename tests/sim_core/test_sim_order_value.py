@@ -4,7 +4,7 @@ buying power check, and which opposite-side pairs are potential wash trades."""
 from decimal import Decimal
 
 import pytest
-from simcore_support import limit, make_venue, market, refused
+from simcore_support import limit, make_venue, market, placed, refused
 
 from alpaca_sim import SimError, Venue, default_scenario
 from alpaca_sim.errors import FORBIDDEN
@@ -31,14 +31,14 @@ def test_whole_shares_of_a_sub_dollar_stock_are_held_to_the_minimum_too() -> Non
     venue = make_venue()
     venue.script_quote("PNNY", bid="0.4500", ask="0.4510")
     assert_below_minimum(refused(lambda: venue.submit_order(market("PNNY", "buy", "2"))))
-    assert venue.submit_order(market("PNNY", "buy", "3"))["status"] == "filled"  # $1.353
+    assert placed(venue, market("PNNY", "buy", "3"))["status"] == "filled"  # $1.353
 
 
 def test_a_limit_order_is_valued_at_its_limit() -> None:
     venue = make_venue()
     venue.set_halted("PNNY", True)
     assert_below_minimum(refused(lambda: venue.submit_order(limit("PNNY", "buy", "2", "0.4999"))))
-    assert venue.submit_order(limit("PNNY", "buy", "2", "0.5000"))["status"] == "new"
+    assert placed(venue, limit("PNNY", "buy", "2", "0.5000"))["status"] == "new"
 
 
 def test_a_market_sell_is_valued_at_the_bid_and_a_market_buy_at_the_ask() -> None:
@@ -51,7 +51,7 @@ def test_a_market_sell_is_valued_at_the_bid_and_a_market_buy_at_the_ask() -> Non
 
 def test_a_limit_sell_above_the_bid_is_valued_at_its_limit() -> None:
     venue = wide_aapl()
-    assert venue.submit_order(limit("AAPL", "sell", "0.0036", "300.00"))["status"] == "new"
+    assert placed(venue, limit("AAPL", "sell", "0.0036", "300.00"))["status"] == "new"
 
 
 def test_a_notional_order_is_valued_at_its_notional() -> None:
@@ -64,7 +64,7 @@ def test_a_notional_order_is_valued_at_its_notional() -> None:
 def test_a_replacement_is_held_to_the_minimum() -> None:
     venue = make_venue()
     venue.script_quote("PNNY", bid="0.3000", ask="0.3500")
-    order = venue.submit_order(limit("PNNY", "buy", "3", "0.3400"))  # $1.02, rests
+    order = placed(venue, limit("PNNY", "buy", "3", "0.3400"))  # $1.02, rests
     assert order["status"] == "new"
     error = refused(lambda: venue.replace_order(order["id"], {"limit_price": "0.3300"}))
     assert_below_minimum(error)
@@ -76,7 +76,7 @@ def test_buying_power_values_a_market_buy_at_the_ask_not_the_collar() -> None:
     venue.script_quote("MSFT", bid="499.90", ask="500.00")
     venue.set_halted("MSFT", True)
     # 80 x 500.00 = 40000.00 fits the 40125.37 of cash; at the 2 % collar it would be 40800.
-    assert venue.submit_order(market("MSFT", "buy", "80"))["status"] == "new"
+    assert placed(venue, market("MSFT", "buy", "80"))["status"] == "new"
     error = refused(lambda: venue.submit_order(market("MSFT", "buy", "1")))
     assert (error.status, error.message) == (403, "insufficient buying power")
     assert error.extra == {"buying_power": str(CASH - Decimal(40000)), "cost_basis": "500"}
@@ -107,19 +107,19 @@ def test_wash_trade_table(
 ) -> None:
     venue = make_venue()
     venue.set_halted("AAPL", True)  # the resting order stays open
-    venue.submit_order(_order(*resting))
+    placed(venue, _order(*resting))
     if refused_as_wash:
         error = refused(lambda: venue.submit_order(_order(*incoming)))
         assert (error.status, error.code, error.message) == (403, FORBIDDEN, WASH)
     else:
-        assert venue.submit_order(_order(*incoming))["status"] == "new"
+        assert placed(venue, _order(*incoming))["status"] == "new"
 
 
 def test_an_order_being_replaced_is_no_wash_trade_partner_of_its_replacement() -> None:
     venue = make_venue()
     venue.script_quote("AAPL", bid="99.00", ask="101.00")
-    sell = venue.submit_order(limit("AAPL", "sell", "1", "105.00"))
-    buy = venue.submit_order(limit("AAPL", "buy", "1", "95.00"))
+    sell = placed(venue, limit("AAPL", "sell", "1", "105.00"))
+    buy = placed(venue, limit("AAPL", "buy", "1", "95.00"))
     error = refused(lambda: venue.replace_order(buy["id"], {"limit_price": "105.00"}))
     assert error.message == WASH  # the sell at 105 could meet it
     replaced = venue.replace_order(sell["id"], {"limit_price": "104.00"})

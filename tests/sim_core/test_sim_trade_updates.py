@@ -82,7 +82,8 @@ def test_pending_new_and_pending_cancel_are_a_seeded_minority_by_default() -> No
     venue = make_venue(seed=5)
     updates = recorded(venue)
     venue.set_halted("PNNY", True)  # the orders rest, so each one can be canceled
-    ids = [venue.submit_order(limit("PNNY", "buy", "1", "0.4000"))["id"] for _ in range(200)]
+    rests = limit("PNNY", "buy", "3", "0.4000")  # $1.20: above the $1 minimum
+    ids = [venue.submit_order(rests)["id"] for _ in range(200)]
     settle(venue)
     for order_id in ids:
         venue.cancel_order(order_id)
