@@ -369,8 +369,20 @@ class Engine:
 
     def _try_match(self, order: SimOrder, at: datetime) -> None:
         found = self._find(order, at)
-        if found is not None:
-            self._execute(order, self._cut_short(order, found[1]), at)
+        if found is None:
+            return
+        execution = self._cut_short(order, found[1])
+        self._execute(order, execution, at)
+        if execution is found[1] and order.status is S.PARTIALLY_FILLED:
+            self._rest_meets_the_next_quote(order, at)
+
+    def _rest_meets_the_next_quote(self, order: SimOrder, at: datetime) -> None:
+        """The rest of a fill the model cut short tries again after the order's execution delay,
+        not only at the next market step: Alpaca's paper engine matches against live quote
+        updates, and a liquid symbol's NBBO changes many times a second, far more often than
+        this sim's market step. (A partial fill armed by a test keeps its rest for the step.)"""
+        if order.time_in_force not in {"ioc", "fok"}:
+            self._schedule(at + order.execution_delay, Due.MATCH, order)
 
     def _cut_short(self, order: SimOrder, execution: Execution) -> Execution:
         """An armed partial fill takes at most its quantity (never from a fill-or-kill)."""

@@ -14,10 +14,11 @@ because the sim emulates the paper endpoint, the world users test in.
   * Random partial fills about 10 % of the time: each time an order fills, with probability
     0.10 (the scenario's `partial_fill_share`) it gets only 10-90 % of what is left, drawn per
     fill and keyed on the seed and the order's client_order_id. Alpaca does not say what
-    happens to the rest, and we found no recorded answer; here it keeps working and may fill
-    at a later market step while the order is still marketable (each such fill again partial
-    with the same chance). A fill-or-kill order is never split (FOK forbids a partial fill);
-    an IOC order's rest is canceled at once, as IOC requires.
+    happens to the rest, and we found no recorded answer; here it keeps working and tries
+    again after the order's execution delay (the paper engine matches against quote updates,
+    many a second for a liquid symbol), then at each market step, while it is still marketable
+    (each such fill again partial with the same chance). A fill-or-kill order is never split
+    (FOK forbids a partial fill); an IOC order's rest is canceled at once, as IOC requires.
   * No price improvement, no queue position, no market impact ("paper trading does not account
     for: market impact, information leakage, price slippage due to latency, order queue
     position, price improvement"). No other trader's order ever fills ours: a passive limit,
