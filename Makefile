@@ -6,6 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 RUN_EVENT ?= events/mixed-sell-and-buy.json
 RUN_EXPECT ?= SUCCESS,SUCCESS_WITH_SKIPS
+RUN_VENUE ?= live
 
 .DEFAULT_GOAL := help
 
@@ -41,7 +42,7 @@ lint: $(STAMP) ## ruff, mypy --strict on src/, and the layering contract
 
 .PHONY: run
 run: $(STAMP) ## the local demo: replay RUN_EVENT on moto + alpaca_sim, then again (a duplicate)
-	$(BIN)/plan-executor replay $(RUN_EVENT) --times 2 --expect $(RUN_EXPECT)
+	$(BIN)/plan-executor replay $(RUN_EVENT) --times 2 --expect $(RUN_EXPECT) --venue $(RUN_VENUE)
 
 .PHONY: schemas
 schemas: $(STAMP) ## regenerate the JSON Schema files in schemas/

@@ -1,4 +1,4 @@
-"""Cash account: cash, long positions and the holds open orders place on them."""
+"""The account's cash, its long positions and the holds open orders place on them."""
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -62,10 +62,16 @@ class Account:
 
 
 def buy_hold(order: SimOrder) -> Dollars:
-    """Buying power an open buy keeps reserved (rounded up to the cent)."""
+    """Buying power an open buy keeps reserved (rounded up to the cent): its remaining notional,
+    or its remaining shares at the price it was valued at when admitted (its limit, or for a
+    market order the quote's far side; see admission.valuation_price)."""
     if order.side != "buy" or not order.is_open:
         return Dollars(ZERO)
-    return cents_up(order.remaining_value())
+    if order.is_notional:
+        return cents_up(order.remaining_notional)
+    price = order.limit_price if order.limit_price is not None else order.valued_at
+    assert price is not None, "qty orders are valued when admitted"
+    return cents_up(price * order.remaining_qty)
 
 
 def sell_hold(order: SimOrder) -> Shares:
@@ -75,10 +81,6 @@ def sell_hold(order: SimOrder) -> Shares:
     if order.is_notional:
         return Shares(max(ZERO, order.sell_hold_qty - order.filled_qty))
     return order.remaining_qty
-
-
-def buying_power(cash: Dollars, orders: Iterable[SimOrder]) -> Dollars:
-    return Dollars(cash - sum((buy_hold(o) for o in orders), ZERO))
 
 
 def held_for_sells(orders: Iterable[SimOrder], symbol: str) -> tuple[Shares, list[str]]:

@@ -20,6 +20,13 @@ log = logging.getLogger(__name__)
 API_PREFIX = "/v2/"
 DATA_PREFIX = "/v2/stocks/"
 UNAUTHORIZED: dict[str, object] = {"message": "unauthorized"}
+"""The trading API's answer to keys it does not accept: 401 without a code (Alpaca Learn, "How
+to fix common trading API errors": {"message": "unauthorized"})."""
+DATA_FORBIDDEN: dict[str, object] = {"message": "forbidden."}
+"""Market data answers bad keys 403 (Alpaca docs, Market Data FAQ: "The market data endpoints
+return HTTP 403 if ... the request was not authenticated [or] the provided credentials were
+incorrect"); the body is a recorded one (forum.alpaca.markets/t/4315, invalid keys on the data
+API: {"message": "forbidden."})."""
 SHUTTING_DOWN: dict[str, object] = {"code": 50310000, "message": "service unavailable"}
 
 
@@ -62,7 +69,12 @@ async def _serve_api(
     key = request.headers.get("APCA-API-KEY-ID", "")
     bucket = _bucket(key, request.path)
     if (key, request.headers.get("APCA-API-SECRET-KEY", "")) != context.credentials():
-        return _with_limits(json_response(UNAUTHORIZED, 401), context.limiter.peek(bucket)), None
+        refusal = (
+            json_response(DATA_FORBIDDEN, 403)
+            if request.path.startswith(DATA_PREFIX)
+            else json_response(UNAUTHORIZED, 401)
+        )
+        return _with_limits(refusal, context.limiter.peek(bucket)), None
     decision = context.limiter.hit(bucket)
     if not decision.allowed:
         return _with_limits(json_response(RATE_LIMIT_BODY, 429), decision), "rate_limit"

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from alpaca_sim.account import Account
+from alpaca_sim.account_book import account_book
 from alpaca_sim.admission import Admission, Book, admit
 from alpaca_sim.errors import SimError
 from alpaca_sim.flow import Arrival, FlowStream, flow_can_trade, flow_fills
@@ -64,6 +65,7 @@ class Engine:
         self.orders: dict[str, SimOrder] = {}
         self.client_order_ids: dict[str, str] = {}
         self.fills: list[Fill] = []
+        self.account_book = account_book(scenario, self.account, self.calendar, self.fills, now)
         self.outbox: list[TradeUpdate] = []
         self.history: list[TradeUpdate] = []
         self.cursor = now
@@ -246,12 +248,13 @@ class Engine:
 
     def _book(self) -> Book:
         return Book(
-            self.account,
+            self.account_book,
             self.open_orders(),
             self.client_order_ids,
             self.scenario.assets,
             self.market,
             self.scenario.collar_pct,
+            self.scenario.refusals,
         )
 
     def _create(
@@ -276,6 +279,7 @@ class Engine:
             notional=request.notional,
             limit_price=request.limit_price,
             collar_price=admission.collar,
+            valued_at=admission.valued_at,
             extended_hours=request.extended_hours,
             created_at=at,
             status=birth.to,
@@ -364,8 +368,7 @@ class Engine:
     def cancel(self, order: SimOrder) -> None:
         """Request a cancel (asynchronous, like Alpaca: confirmed after the ack latency)."""
         at = self.cursor
-        check_cancelable(order)
-        if order.status is S.PENDING_CANCEL:
+        if not check_cancelable(order, self.scenario.refusals) or order.status is S.PENDING_CANCEL:
             return
         was_live = order.status in {S.NEW, S.PARTIALLY_FILLED}
         self._move(order, E.CANCEL_REQUESTED, at)

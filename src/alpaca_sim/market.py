@@ -72,6 +72,7 @@ class PricePath:
         spread_bps: Decimal,
         size: int,
         step_seconds: float,
+        lot: int = 1,
     ) -> None:
         self._rng = rng
         self._mid_units = int(start / _MID_UNIT)
@@ -79,6 +80,7 @@ class PricePath:
         self._sigma_units = float(volatility) * float(start / _MID_UNIT) * per_step
         self._spread_bps = spread_bps
         self._size = size
+        self._lot = lot  # displayed sizes are whole multiples of it (round lots before 2025-11-03)
         self.step = 0
         self._cached: Quote | None = None
         self._bid_size = max(1, round(size * (0.5 + rng.random())))
@@ -108,9 +110,14 @@ class PricePath:
             bid = round_to_tick(mid / 2, up=False)
         if ask <= bid:
             ask = round_to_tick(bid + bid / Decimal(10000), up=True)
-        sizes = Shares(Decimal(self._bid_size)), Shares(Decimal(self._ask_size))
+        sizes = _displayed(self._bid_size, self._lot), _displayed(self._ask_size, self._lot)
         self._cached = Quote(symbol, bid, ask, sizes[0], sizes[1], at, (self.step, 0))
         return self._cached
+
+
+def _displayed(size: int, lot: int) -> Shares:
+    """A drawn size as the quote shows it: the nearest whole number of lots, at least one."""
+    return Shares(Decimal(max(lot, round(size / lot) * lot)))
 
 
 class Market:
@@ -133,6 +140,7 @@ class Market:
                 spread_bps=scenario.spreads[symbol],
                 size=scenario.sizes[symbol],
                 step_seconds=scenario.step_seconds,
+                lot=scenario.quote_lot,
             )
         self._scripts: dict[str, ScriptedQuote] = {}
         self._halted: dict[str, Quote] = {}

@@ -7,7 +7,6 @@ anything else. Each legal move names the trade_updates event it emits.
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
 from enum import StrEnum
 
 from alpaca_sim.decimals import ZERO, Dollars, Price, Shares
@@ -163,6 +162,7 @@ class SimOrder:
     replaced_at: datetime | None = None
     replaced_by: str | None = None
     fills: list[Fill] = field(default_factory=list)
+    valued_at: Price | None = None  # the price a market order's buying power is held at
 
     @property
     def filled_qty(self) -> Shares:
@@ -207,11 +207,3 @@ class SimOrder:
         self.status = transition.to
         self.updated_at = at
         return transition
-
-    def remaining_value(self) -> Decimal:
-        """Dollars a buy still commits: limit (or collar) x remaining, or remaining notional."""
-        if self.notional is not None:
-            return self.remaining_notional
-        limit = self.price_limit
-        assert limit is not None, "qty orders always carry a limit or a collar"
-        return limit * self.remaining_qty

@@ -19,10 +19,11 @@ from alpaca_sim.decimals import (
 )
 from alpaca_sim.errors import bad_request, forbidden, unprocessable
 from alpaca_sim.orders import CANCELABLE, REPLACEABLE, SimOrder
+from alpaca_sim.refusals import RefusalWording, already_in_state
 from alpaca_sim.scenario import AssetSpec
 
 MAX_CLIENT_ORDER_ID = 128
-MIN_NOTIONAL = Decimal(1)
+MIN_COST_BASIS = Decimal(1)
 SIDES = frozenset({"buy", "sell"})
 SUPPORTED_TYPES = frozenset({"market", "limit"})
 KNOWN_TYPES = SUPPORTED_TYPES | {"stop", "stop_limit", "trailing_stop"}
@@ -108,20 +109,50 @@ def check_asset(request: OrderRequest, asset: AssetSpec | None) -> AssetSpec:
             raise unprocessable("fractional orders must be simple orders")
     if request.order_class != "simple":
         raise unprocessable(f"order_class {request.order_class} is not supported by the simulator")
-    if request.notional is not None and request.notional < MIN_NOTIONAL:
-        raise forbidden("cost basis must be >= 1")
     return asset
 
 
-def check_unique_client_order_id(client_order_id: str, known: Collection[str]) -> None:
+def check_min_cost_basis(cost_basis: Decimal) -> None:
+    """Every order, whole shares or fractional, must be worth $1 (Alpaca staff,
+    forum.alpaca.markets/t/13116: "Orders smaller than $1 are not allowed", answered 403 with
+    code 40310000; the cost basis is estimated before the order is placed, see
+    admission.cost_basis)."""
+    if cost_basis < MIN_COST_BASIS:
+        raise forbidden(f"cost basis must be >= minimal amount of order {fmt(MIN_COST_BASIS)}")
+
+
+def check_unique_client_order_id(
+    client_order_id: str, known: Collection[str], wording: RefusalWording
+) -> None:
+    """Unique forever, even after the first order ended (alpaca-py issue #260); the refusal in
+    the scenario's recorded wording (alpaca_sim.refusals)."""
     if client_order_id in known:
-        raise bad_request("client_order_id must be unique")
+        raise wording.duplicate_client_order_id_error()
 
 
-def check_wash_trade(side: str, symbol: str, open_orders: Iterable[SimOrder]) -> None:
+def check_wash_trade(request: OrderRequest, open_orders: Iterable[SimOrder]) -> None:
+    """Alpaca docs, User Protection, "Preventing Wash Trades": a new order is refused (403)
+    when it and an open order on the other side of the same symbol could execute against each
+    other. The docs' table: a market order on either side is always refused; a limit against a
+    limit only if the buy's limit price >= the sell's. (Its stop and stop_limit rows do not
+    arise: the simulator takes market and limit orders only.) The message is a recorded
+    answer (forum.alpaca.markets/t/13817: a market buy while a limit sell was open)."""
     for order in open_orders:
-        if order.symbol == symbol and order.side != side and order.is_open:
+        if order.symbol != request.symbol or order.side == request.side or not order.is_open:
+            continue
+        if _may_interact(request, order):
             raise forbidden("potential wash trade detected. use complex orders")
+
+
+def _may_interact(request: OrderRequest, order: SimOrder) -> bool:
+    if request.order_type == "market" or order.order_type == "market":
+        return True
+    buy_limit, sell_limit = request.limit_price, order.limit_price
+    if request.side == "sell":
+        buy_limit, sell_limit = sell_limit, buy_limit
+    assert buy_limit is not None, "limit orders carry a limit"
+    assert sell_limit is not None, "limit orders carry a limit"
+    return buy_limit >= sell_limit
 
 
 def check_buying_power(cost: Decimal, buying_power: Dollars) -> None:
@@ -157,9 +188,15 @@ def parse_order_id(order_id: str) -> str:
         raise bad_request("order_id is missing") from exc
 
 
-def check_cancelable(order: SimOrder) -> None:
-    if order.status not in CANCELABLE:
-        raise unprocessable("order is not cancelable")
+def check_cancelable(order: SimOrder, wording: RefusalWording) -> bool:
+    """Whether a cancel request moves `order`. An order past cancelling is refused with its
+    status named, or, under the scenario's `accepted` reading, a terminal one is taken without
+    effect (False); sources in alpaca_sim.refusals."""
+    if order.status in CANCELABLE:
+        return True
+    if order.is_open or not wording.accepts_terminal_cancel:
+        raise already_in_state(order.status.value)
+    return False
 
 
 def check_replaceable(order: SimOrder) -> None:

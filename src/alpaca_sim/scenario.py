@@ -6,6 +6,16 @@ optional `"flow"` object in a symbol's spec that overrides either field for that
 `rate_per_min` is the mean number of arrivals per minute of session time (buys and sells
 together; 0, the default, means no flow: resting orders then fill only when the quote moves
 through them); `mean_size` is the mean arriving size in shares (default 100).
+
+An optional `"refusals"` object picks which recorded Alpaca wording the venue gives a duplicate
+client_order_id and a cancel of a terminal order (readings and sources: alpaca_sim.refusals).
+
+The `account` section says what kind of account is simulated (see AccountTerms): `type` "cash"
+(the default) or "margin", and for a margin account its `multiplier`, `shorting_enabled`,
+`pattern_day_trader` and `daytrade_count`. Two rules changed at Alpaca on a known date, so
+their default follows the scenario's start (`clock.start`) and each can be forced:
+`account.day_trade_rule` ("pdt" before 2026-07-06, "intraday_margin" from then) and
+`market.quote_size_unit` ("lots" of 100 shares before 2025-11-03, "shares" from then).
 """
 
 import importlib
@@ -22,9 +32,26 @@ from pathlib import Path
 from alpaca_sim.clock import require_aware
 from alpaca_sim.decimals import Dollars, Price, Shares, to_decimal
 from alpaca_sim.errors import SimError, bad_request
+from alpaca_sim.refusals import RefusalWording, refusal_wording
 from alpaca_sim.session import SessionCalendar
 
 _EXCHANGES = frozenset({"AMEX", "ARCA", "BATS", "NYSE", "NASDAQ", "NYSEARCA", "OTC"})
+
+PDT_RETIRED_ON = date(2026, 7, 6)
+"""Alpaca changelog, 2026-07-06 "Pattern day trading fields and configurations removed" (and
+2026-06-03: "Accounts are no longer flagged for pattern day trading", following FINRA's revised
+Rule 4210 intraday margin standards): from this day no PDT refusal and no `pattern_day_trader`,
+`daytrade_count` or `daytrading_buying_power` in GET /v2/account."""
+SHARE_SIZES_FROM = date(2025, 11, 3)
+"""Quote sizes: before this day Alpaca's `bs`/`as` were round lots of 100 shares (Alpaca staff,
+forum.alpaca.markets/t/16000: "The Alpaca quote sizes are actually in round lots: the first ask
+size of 15 in your example means 15 * 100 = 1500 shares"). The SEC's round-lot amendments to
+Regulation NMS took effect that day and the SIPs disseminate sizes in shares (Cboe "Regulation
+NMS Round Lots Enhancements FAQ", 28 Oct 2025); Alpaca announced it in its changelog of
+2025-10-30, "CTA/UTP bid and ask size display change"."""
+ROUND_LOT = 100
+DAY_TRADE_RULES = frozenset({"pdt", "intraday_margin"})
+QUOTE_SIZE_UNITS = frozenset({"lots", "shares"})
 
 
 @dataclass(frozen=True)
@@ -39,6 +66,33 @@ class AssetSpec:
     marginable: bool = True
     shortable: bool = True
     easy_to_borrow: bool = True
+
+
+@dataclass(frozen=True)
+class AccountTerms:
+    """The account's kind. Cash: buying power is cash less open buys, never borrowed. Margin
+    (Alpaca, "Margin and Short Selling"; Reg T): `multiplier` 1, 2 (Reg T, overnight and
+    intraday) or 4 (a pattern day trader's intraday buying power, legacy rule only).
+    `daytrade_count` is the day trades made in the business days before the start (they count
+    as made on the session before it); `pattern_day_trader` is the legacy designation."""
+
+    type: str = "cash"
+    multiplier: int = 1
+    shorting_enabled: bool = False
+    day_trade_rule: str = "intraday_margin"
+    pattern_day_trader: bool = False
+    daytrade_count: int = 0
+
+    @property
+    def is_margin(self) -> bool:
+        return self.type == "margin"
+
+    @property
+    def legacy_pdt(self) -> bool:
+        return self.day_trade_rule == "pdt"
+
+
+CASH_ACCOUNT = AccountTerms()
 
 
 @dataclass(frozen=True)
@@ -101,7 +155,7 @@ class Scenario:
     latency: LatencySpec
     rate_limit_per_min: int = 200
     rate_limit_enabled: bool = True
-    account_type: str = "cash"
+    account: AccountTerms = CASH_ACCOUNT
     api_key: str = "sim-key"
     api_secret: str = "sim-secret"  # noqa: S105 - a local simulator's default credential
     account_id: str = "5f0c7e1a-9b1d-4e55-8a3a-2b6f1c0d9e01"
@@ -110,6 +164,17 @@ class Scenario:
     stale_after_seconds: float = 5.0
     collar_pct: Decimal = Decimal(2)
     flow: Mapping[str, FlowSpec] = field(default_factory=dict)  # absent symbol: NO_FLOW
+    refusals: RefusalWording = field(default_factory=RefusalWording)  # alpaca_sim.refusals
+    quote_size_unit: str = "shares"
+
+    @property
+    def account_type(self) -> str:
+        return self.account.type
+
+    @property
+    def quote_lot(self) -> int:
+        """Shares per unit of a served quote size: 100 in lots, 1 in shares."""
+        return ROUND_LOT if self.quote_size_unit == "lots" else 1
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -158,8 +223,7 @@ def _build(d: Mapping[str, object]) -> Scenario:
     rate_limit = _section(d, "rate_limit")
     symbols = _section(d, "symbols", required=True)
     specs = {symbol: _section(symbols, symbol, required=True) for symbol in symbols}
-    if account.get("type", "cash") != "cash":
-        raise ValueError("only cash accounts are simulated")
+    clock = _clock(_section(d, "clock", required=True))
     return Scenario(
         name=str(d.get("name", "custom")),
         cash=Dollars(to_decimal(account.get("cash", "0"))),
@@ -169,7 +233,7 @@ def _build(d: Mapping[str, object]) -> Scenario:
         spreads={s: to_decimal(spec.get("spread_bps", "2")) for s, spec in specs.items()},
         volatility={s: to_decimal(spec.get("volatility", "0.3")) for s, spec in specs.items()},
         sizes={s: _positive_int(spec, "size", 300) for s, spec in specs.items()},
-        clock=_clock(_section(d, "clock", required=True)),
+        clock=clock,
         latency=LatencySpec(
             ack_ms=_non_negative(latency, "ack_ms"), fill_ms=_non_negative(latency, "fill_ms")
         ),
@@ -179,11 +243,54 @@ def _build(d: Mapping[str, object]) -> Scenario:
         api_secret=str(auth.get("api_secret", Scenario.api_secret)),
         account_id=str(account.get("id", Scenario.account_id)),
         account_number=str(account.get("account_number", Scenario.account_number)),
+        account=_account_terms(account, clock.start.date()),
         step_seconds=_positive_float(market, "step_seconds", 1.0),
         stale_after_seconds=float(str(market.get("stale_after_seconds", 5.0))),
         collar_pct=to_decimal(market.get("collar_pct", "2")),
         flow=_flows(_section(d, "flow"), specs),
+        refusals=refusal_wording(_section(d, "refusals")),
+        quote_size_unit=_choice(
+            market,
+            "quote_size_unit",
+            QUOTE_SIZE_UNITS,
+            "lots" if clock.start.date() < SHARE_SIZES_FROM else "shares",
+        ),
     )
+
+
+def _account_terms(account: Mapping[str, object], start: date) -> AccountTerms:
+    kind = _choice(account, "type", frozenset({"cash", "margin"}), "cash")
+    margin = kind == "margin"
+    multiplier = int(str(account.get("multiplier", 2 if margin else 1)))
+    if multiplier not in ({1, 2, 4} if margin else {1}):
+        raise ValueError(f"account multiplier {multiplier} is not allowed for a {kind} account")
+    shorting = _bool(account, "shorting_enabled", default=margin)
+    if shorting and not margin:
+        raise ValueError("a cash account cannot short")
+    count = int(str(account.get("daytrade_count", 0)))
+    if count < 0:
+        raise ValueError("'daytrade_count' must be >= 0")
+    era = "pdt" if start < PDT_RETIRED_ON else "intraday_margin"
+    rule = _choice(account, "day_trade_rule", DAY_TRADE_RULES, era)
+    if multiplier == 4 and rule != "pdt":
+        # 4x was the day trading buying power of a designated pattern day trader; what the
+        # intraday margin rule allows instead is not modelled.
+        raise ValueError("multiplier 4 needs day_trade_rule 'pdt'")
+    return AccountTerms(
+        type=kind,
+        multiplier=multiplier,
+        shorting_enabled=shorting,
+        day_trade_rule=rule,
+        pattern_day_trader=_bool(account, "pattern_day_trader", default=False),
+        daytrade_count=count,
+    )
+
+
+def _choice(d: Mapping[str, object], key: str, allowed: frozenset[str], default: str) -> str:
+    value = str(d.get(key, default))
+    if value not in allowed:
+        raise ValueError(f"{key!r} must be one of {sorted(allowed)}")
+    return value
 
 
 def _flows(

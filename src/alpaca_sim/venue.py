@@ -11,7 +11,6 @@ from decimal import Decimal
 
 from alpaca_sim.asset_listing import AssetQuery, list_assets
 from alpaca_sim.clock import SimClock
-from alpaca_sim.decimals import Dollars
 from alpaca_sim.engine import ArmedFault, Engine, TradeUpdate
 from alpaca_sim.errors import BAD_REQUEST, SimError, bad_request, not_found
 from alpaca_sim.inputs import closing_qty, scripted_price, scripted_size
@@ -43,8 +42,6 @@ class Venue:
     def _start(self, scenario: Scenario, seed: int) -> None:
         self._seed = seed
         self._engine = Engine(scenario, seed, self.clock.now())
-        account = self._engine.account
-        self._last_equity = Dollars(account.cash + account.long_market_value(scenario.prices))
 
     def reset(self, scenario: Scenario, *, seed: int | None = None) -> None:
         """Start over from `scenario` at its start instant; subscribers stay subscribed."""
@@ -117,7 +114,7 @@ class Venue:
 
     def account(self) -> Json:
         with self._op() as engine:
-            return account_view(engine, engine.cursor, self._last_equity)
+            return account_view(engine, engine.cursor)
 
     def list_positions(self) -> list[Json]:
         with self._op() as engine:
@@ -230,7 +227,8 @@ class Venue:
                 asset = engine.scenario.assets.get(symbol)
                 if asset is not None:
                     quote = engine.market.quote(symbol, engine.cursor)
-                    quotes[symbol] = quote_wire(quote, asset.exchange, feed or "iex")
+                    lot = engine.scenario.quote_lot
+                    quotes[symbol] = quote_wire(quote, asset.exchange, feed or "iex", lot)
             return {"quotes": quotes}
 
     # ----- control -----
@@ -238,7 +236,7 @@ class Venue:
     def state(self) -> Json:
         """Everything, for tests and GET /_sim/state: orders with fills, account, quotes..."""
         with self._op() as engine:
-            return state_view(engine, seed=self._seed, last_equity=self._last_equity)
+            return state_view(engine, seed=self._seed)
 
     def script_quote(
         self,

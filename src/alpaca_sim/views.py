@@ -3,13 +3,16 @@
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
-from alpaca_sim.account import buying_power, held_for_sells
-from alpaca_sim.decimals import Dollars, Price, Shares
+from alpaca_sim.account import held_for_sells
+from alpaca_sim.decimals import ZERO, Dollars, Price, Shares
 from alpaca_sim.engine import Engine
 from alpaca_sim.errors import bad_request
+from alpaca_sim.margin import bod_daytrading
+from alpaca_sim.margin import marks as margin_marks
 from alpaca_sim.orders import SimOrder
 from alpaca_sim.wire import (
     Json,
+    LegacyDayTrading,
     account_wire,
     clock_wire,
     fill_wire,
@@ -24,26 +27,39 @@ _ACCOUNT_CREATED = datetime(2024, 1, 2, 14, 30, tzinfo=UTC)
 
 
 def mark_price(engine: Engine, symbol: str, at: datetime) -> Price:
-    """Positions are valued at the mid of the latest usable quote."""
-    return engine.market.last_good_quote(symbol, at).mid
+    return margin_marks(engine.market, [symbol], at)[symbol]
 
 
 def marks(engine: Engine, at: datetime) -> dict[str, Price]:
-    return {symbol: mark_price(engine, symbol, at) for symbol in engine.account.holdings}
+    return margin_marks(engine.market, engine.account.holdings, at)
 
 
-def account_view(engine: Engine, at: datetime, last_equity: Dollars) -> Json:
-    open_orders = engine.open_orders()
-    scenario = engine.scenario
+def account_view(engine: Engine, at: datetime) -> Json:
+    scenario, book = engine.scenario, engine.account_book
+    power = book.figures(engine.market, engine.open_orders(), at)
+    margin = book.terms.is_margin
     return account_wire(
         account_id=scenario.account_id,
         account_number=scenario.account_number,
         created_at=_ACCOUNT_CREATED,
         cash=engine.account.cash,
-        buying_power=buying_power(engine.account.cash, open_orders),
         long_market_value=engine.account.long_market_value(marks(engine, at)),
-        last_equity=last_equity,
+        last_equity=book.start_of_day.equity,
+        last_maintenance_margin=book.start_of_day.maintenance_margin if margin else Dollars(ZERO),
         as_of=at,
+        terms=book.terms,
+        power=power,
+        legacy=_legacy_day_trading(engine, at, power.daytrading) if book.terms.legacy_pdt else None,
+    )
+
+
+def _legacy_day_trading(engine: Engine, at: datetime, daytrading: Dollars) -> LegacyDayTrading:
+    book = engine.account_book
+    return LegacyDayTrading(
+        daytrade_count=book.day_trades.count(at),
+        pattern_day_trader=book.terms.pattern_day_trader,
+        bod_dtbp=bod_daytrading(book.terms, book.start_of_day),
+        daytrading_buying_power=daytrading,
     )
 
 
@@ -114,7 +130,7 @@ def _instant(text: str | None, name: str) -> datetime | None:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
 
 
-def state_view(engine: Engine, *, seed: int, last_equity: Dollars) -> Json:
+def state_view(engine: Engine, *, seed: int) -> Json:
     at = engine.cursor
     orders = sorted(engine.orders.values(), key=lambda o: o.seq)
     assets = engine.scenario.assets
@@ -123,12 +139,14 @@ def state_view(engine: Engine, *, seed: int, last_equity: Dollars) -> Json:
         "scenario": engine.scenario.name,
         "now": iso(at),
         "clock": clock_wire(at, engine.calendar),
-        "account": account_view(engine, at, last_equity),
+        "account": account_view(engine, at),
         "positions": positions_view(engine, at),
         "orders": [{**order_wire(o), "fills": [fill_wire(f) for f in o.fills]} for o in orders],
         "fills": [fill_wire(f) for f in engine.fills],
         "quotes": {
-            s: quote_wire(engine.market.quote(s, at), assets[s].exchange, "sip")
+            s: quote_wire(
+                engine.market.quote(s, at), assets[s].exchange, "sip", engine.scenario.quote_lot
+            )
             for s in engine.market.symbols
         },
         "halted": engine.market.halted_symbols(),

@@ -1,14 +1,16 @@
 """JSON shapes exactly as Alpaca sends them: money and quantities as strings, ISO timestamps."""
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timezone
 from decimal import Decimal
 from functools import lru_cache
 
 from alpaca_sim.account import Holding
 from alpaca_sim.decimals import Dollars, Price, Shares, fmt, fmt_money, is_whole
+from alpaca_sim.margin import Figures
 from alpaca_sim.market import Quote
 from alpaca_sim.orders import Fill, SimOrder
-from alpaca_sim.scenario import AssetSpec
+from alpaca_sim.scenario import AccountTerms, AssetSpec
 from alpaca_sim.session import SessionCalendar
 
 Json = dict[str, object]
@@ -151,31 +153,48 @@ def _ratio(part: Decimal, whole: Decimal) -> str:
     return fmt(round(part / whole, 10)) if whole else "0"
 
 
+@dataclass(frozen=True)
+class LegacyDayTrading:
+    """Fields GET /v2/account carried until Alpaca removed them on 2026-07-06 (changelog,
+    "Pattern day trading fields and configurations removed")."""
+
+    daytrade_count: int
+    pattern_day_trader: bool
+    bod_dtbp: Dollars
+    daytrading_buying_power: Dollars
+
+
 def account_wire(
     *,
     account_id: str,
     account_number: str,
     created_at: datetime,
     cash: Dollars,
-    buying_power: Dollars,
     long_market_value: Dollars,
     last_equity: Dollars,
+    last_maintenance_margin: Dollars,
     as_of: datetime,
+    terms: AccountTerms,
+    power: Figures,
+    legacy: LegacyDayTrading | None,
 ) -> Json:
+    """GET /v2/account. A margin account's figures follow the account recorded in alpaca-py's
+    tests (tests/trading/trading_client/test_account_routes.py): a multiplier, Reg T and day
+    trading buying power, initial and maintenance margin, shorting enabled."""
     equity = cash + long_market_value
     money = fmt_money
-    return {
+    wire: Json = {
         "id": account_id,
         "account_number": account_number,
         "status": "ACTIVE",
         "crypto_status": "INACTIVE",
         "currency": "USD",
-        "buying_power": money(buying_power),
-        "regt_buying_power": money(buying_power),
-        "daytrading_buying_power": "0",
-        "effective_buying_power": money(buying_power),
-        "non_marginable_buying_power": money(buying_power),
-        "options_buying_power": money(buying_power),
+        "buying_power": money(power.buying_power),
+        "regt_buying_power": money(power.regt),
+        "daytrading_buying_power": money(power.daytrading),
+        "effective_buying_power": money(power.buying_power),
+        "non_marginable_buying_power": money(power.non_marginable),
+        "options_buying_power": money(power.non_marginable),
         "bod_dtbp": "0",
         "cash": money(cash),
         "accrued_fees": "0",
@@ -187,23 +206,34 @@ def account_wire(
         "long_market_value": money(long_market_value),
         "short_market_value": "0",
         "position_market_value": money(long_market_value),
-        "initial_margin": "0",
-        "maintenance_margin": "0",
-        "last_maintenance_margin": "0",
+        "initial_margin": money(power.initial_margin),
+        "maintenance_margin": money(power.maintenance_margin),
+        "last_maintenance_margin": money(last_maintenance_margin),
         "sma": "0",
-        "multiplier": "1",
+        "multiplier": str(terms.multiplier),
         "pattern_day_trader": False,
         "trading_blocked": False,
         "transfers_blocked": False,
         "account_blocked": False,
         "trade_suspended_by_user": False,
-        "shorting_enabled": False,
+        "shorting_enabled": terms.shorting_enabled,
         "daytrade_count": 0,
         "options_approved_level": 0,
         "options_trading_level": 0,
         "created_at": iso(created_at),
         "balance_asof": as_of.date().isoformat(),
     }
+    if legacy is None:
+        # The changelog's Trading API list: "daytrade_count, daytrading_buying_power, and
+        # pattern_day_trader removed from the account schema".
+        for removed in ("daytrade_count", "daytrading_buying_power", "pattern_day_trader"):
+            del wire[removed]
+        return wire
+    wire["daytrade_count"] = legacy.daytrade_count
+    wire["pattern_day_trader"] = legacy.pattern_day_trader
+    wire["bod_dtbp"] = money(legacy.bod_dtbp)
+    wire["daytrading_buying_power"] = money(legacy.daytrading_buying_power)
+    return wire
 
 
 def asset_wire(asset: AssetSpec) -> Json:
@@ -227,22 +257,26 @@ def asset_wire(asset: AssetSpec) -> Json:
     }
 
 
-def quote_wire(quote: Quote, exchange: str, feed: str) -> Json:
+def quote_wire(quote: Quote, exchange: str, feed: str, lot: int = 1) -> Json:
+    """A latest quote; sizes in shares, or in whole round lots of `lot` shares (an odd lot
+    left over is not shown) when the scenario predates sizes in shares (scenario.py)."""
     venue_code = "V" if feed == "iex" else _EXCHANGE_CODES.get(exchange, "Q")
     return {
         "t": iso(quote.timestamp),
         "ax": venue_code,
         "ap": float(quote.ask),
-        "as": _size(quote.ask_size),
+        "as": _size(quote.ask_size, lot),
         "bx": venue_code,
         "bp": float(quote.bid),
-        "bs": _size(quote.bid_size),
+        "bs": _size(quote.bid_size, lot),
         "c": ["R"],
         "z": _TAPES.get(exchange, "B"),
     }
 
 
-def _size(size: Decimal) -> int | float:
+def _size(size: Decimal, lot: int) -> int | float:
+    if lot > 1:
+        return int(size // lot)
     return int(size) if is_whole(size) else float(size)
 
 

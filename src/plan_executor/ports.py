@@ -123,7 +123,12 @@ class OrderNotFound(BrokerError):
 
 
 class OrderNotCancelable(BrokerError):
-    """The order already reached a terminal status (it may have filled)."""
+    """The order already reached a terminal status (it may have filled). `order` is the
+    broker's view of it, read back after the refusal, when the adapter has one."""
+
+    def __init__(self, message: str, *, order: BrokerOrder | None = None) -> None:
+        super().__init__(message)
+        self.order = order
 
 
 # --- ports ------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from plan_executor.domain.enums import Venue
 from plan_executor.domain.money import dollars
 from plan_executor.engine.config import ExecutionSettings, with_walk_durations
 
@@ -92,6 +93,9 @@ class ServiceSettings(BaseModel):
     step_wait_seconds: PositiveSeconds | None = None
     """Override every urgency's step wait (local demos and tests); None keeps the profiles."""
     market_wait_seconds: PositiveSeconds | None = None
+    execution_venue: Venue | None = None
+    """paper or live: which execution path items take (docs/design.md 2.9); None (unset): from
+    the trading mode. For rehearsing the live path against the simulator."""
 
     @field_validator("alpaca_secret_key")
     @classmethod
@@ -110,6 +114,7 @@ class ServiceSettings(BaseModel):
             max_plan_notional=dollars(self.max_plan_notional),
             max_equity_fraction=self.max_equity_fraction,
             rate_limit_per_minute=self.rate_limit_per_minute,
+            venue=self.execution_venue,
         )
         if self.step_wait_seconds is None and self.market_wait_seconds is None:
             return base

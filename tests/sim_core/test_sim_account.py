@@ -1,8 +1,9 @@
 """Cash account: buying power held by open buys, qty_available held by open sells."""
 
+from datetime import timedelta
 from decimal import Decimal
 
-from simcore_support import limit, make_venue, market, refused, step
+from simcore_support import CLOSE, limit, make_venue, market, refused, step
 
 from alpaca_sim import default_scenario
 
@@ -38,12 +39,22 @@ def test_open_limit_buy_holds_limit_times_remaining_until_filled_or_canceled() -
     assert bp(venue) == CASH - Decimal("400.40")
 
 
-def test_market_buy_is_held_at_the_collar_price() -> None:
+def test_market_buy_is_held_at_the_ask_not_at_its_collar() -> None:
     venue = make_venue()
     venue.script_quote("MSFT", bid="499.90", ask="500.00")
     venue.set_halted("MSFT", True)  # keeps the order open so its hold stays visible
-    venue.submit_order(market("MSFT", "buy", "10"))
-    assert bp(venue) == CASH - Decimal("510.00") * 10
+    order = venue.submit_order(market("MSFT", "buy", "10"))
+    assert bp(venue) == CASH - Decimal("500.00") * 10
+    venue.cancel_order(order["id"])
+    assert bp(venue) == CASH
+
+
+def test_market_buy_sent_outside_the_session_is_held_at_the_mid() -> None:
+    venue = make_venue()
+    venue.script_quote("MSFT", bid="499.90", ask="500.10")
+    venue.clock.set(CLOSE + timedelta(hours=1))
+    venue.submit_order(market("MSFT", "buy", "10"))  # queued for the next open
+    assert bp(venue) == CASH - Decimal("500.00") * 10
 
 
 def test_notional_buy_holds_its_notional() -> None:

@@ -54,5 +54,5 @@ def test_limit_is_capped_at_five_hundred() -> None:
     venue = make_venue()
     venue.set_halted("PNNY", True)
     for _ in range(501):
-        venue.submit_order(limit("PNNY", "buy", "1", "0.4000"))
+        venue.submit_order(limit("PNNY", "buy", "3", "0.4000"))  # $1.20: above the $1 minimum
     assert len(venue.list_orders(limit=1000)) == 500

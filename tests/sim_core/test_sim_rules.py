@@ -111,7 +111,7 @@ def submit_refusal(body: dict[str, object]) -> SimError:
             },
             403,
             FORBIDDEN,
-            "cost basis must be >= 1",
+            "cost basis must be >= minimal amount of order 1",
         ),
         (market("NOPE", "buy", "1"), 422, UNPROCESSABLE, "invalid symbol"),
         (market("DFNCT", "buy", "1"), 422, UNPROCESSABLE, 'asset "DFNCT" is not active'),
@@ -222,15 +222,15 @@ def test_insufficient_qty_available_reports_what_is_held_and_by_whom() -> None:
 
 
 def test_selling_what_is_not_held_is_insufficient_qty() -> None:
-    error = submit_refusal(market("PNNY", "sell", "1"))
+    error = submit_refusal(market("PNNY", "sell", "10"))
     assert (error.status, error.code, error.extra["available"]) == (403, FORBIDDEN, "0")
 
 
-def test_opposite_side_open_order_is_a_potential_wash_trade() -> None:
+def test_opposite_side_open_order_that_could_cross_is_a_potential_wash_trade() -> None:
     venue = make_venue()
     venue.set_halted("GOOGL", True)
-    venue.submit_order(limit("GOOGL", "sell", "1", "350.00"))
-    error = refused(lambda: venue.submit_order(limit("GOOGL", "buy", "1", "250.00")))
+    venue.submit_order(limit("GOOGL", "sell", "1", "300.00"))
+    error = refused(lambda: venue.submit_order(limit("GOOGL", "buy", "1", "300.00")))
     assert (error.status, error.code, error.message) == (
         403,
         FORBIDDEN,
@@ -248,7 +248,7 @@ def test_terminal_orders_are_not_cancelable() -> None:
     assert (error.status, error.code, error.message) == (
         422,
         UNPROCESSABLE,
-        "order is not cancelable",
+        'order is already in "filled" state',
     )
 
 

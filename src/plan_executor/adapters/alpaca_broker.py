@@ -24,13 +24,18 @@ from alpaca.trading.requests import GetOrdersRequest
 from plan_executor.adapters.alpaca_assets import ACTIVE_US_EQUITIES, assets_from_listing
 from plan_executor.adapters.alpaca_config import AlpacaConfig
 from plan_executor.adapters.alpaca_errors import (
+    CancelRefused,
     Operation,
     TransientBrokerError,
     translate,
 )
 from plan_executor.adapters.alpaca_http import RetryPolicy, backoff_delay, prepare_sdk_client
 from plan_executor.adapters.alpaca_mapping import order_body, order_from_wire
-from plan_executor.adapters.alpaca_orders import OrderPages, submit_resolving_unknowns
+from plan_executor.adapters.alpaca_orders import (
+    OrderPages,
+    refused_cancel_outcome,
+    submit_resolving_unknowns,
+)
 from plan_executor.adapters.alpaca_stream import AlpacaTradeEvents
 from plan_executor.adapters.alpaca_threads import ADAPTER_THREADS, BlockingRunner, SdkThreads
 from plan_executor.adapters.alpaca_wire import (
@@ -209,9 +214,22 @@ class AlpacaBroker:
         return order_from_wire(wire_object(raw, "order"))
 
     async def cancel(self, broker_id: str) -> None:
-        await self._with_retries(
-            lambda: self._trading.cancel_order_by_id(broker_id), Operation.CANCEL
-        )
+        try:
+            await self._with_retries(
+                lambda: self._trading.cancel_order_by_id(broker_id), Operation.CANCEL
+            )
+        except CancelRefused as refused:
+            raise await self._refused_cancel(broker_id, refused) from refused
+
+    async def _refused_cancel(self, broker_id: str, refused: CancelRefused) -> BrokerError:
+        """The refusal read by the order's own state (`refused_cancel_outcome`); an order that
+        cannot be read leaves the cancel undone."""
+        try:
+            raw = await self._read_object(lambda: self._trading.get_order_by_id(broker_id))
+            order = order_from_wire(raw)
+        except BrokerError as error:
+            return BrokerError(f"cancel of {broker_id} refused ({refused}); unread: {error}")
+        return refused_cancel_outcome(broker_id, refused, order)
 
     # --- stream and lifetime -----------------------------------------------------------------
 

@@ -145,7 +145,12 @@ def unknown_asset(symbol: str) -> AssetInfo:
 
 def quote_from_wire(symbol: str, raw: Wire) -> Quote:
     """A latest-quote entry (`t, ap, as, bp, bs`). Zero or one-sided prices are kept as they
-    are: deciding whether a quote is usable is the domain's `check_quote`."""
+    are: deciding whether a quote is usable is the domain's `check_quote`.
+
+    `as`/`bs` are read as shares, what Alpaca sends since 2025-11-03 (the SIPs' round-lot
+    reform; Alpaca changelog 2025-10-30, "CTA/UTP bid and ask size display change"); before,
+    they were round lots of 100. Sizes are only ever compared with zero (a side with nothing
+    displayed is not priced from), which reads the same in either unit."""
     return Quote(
         symbol=symbol,
         bid=Price(wire_decimal(raw, "bp")),

@@ -1,10 +1,13 @@
 """Share the buying power actually available among the plan's buys.
 
-A reserve is held back for the market-order collar (Alpaca values market buys a few percent
-above the ask). When the rest is short, priority 1 is served first; the priority level where the
-money runs out is reduced pro rata; lower levels get nothing. Grants are rounded down to the
-cent, so their sum never exceeds what is available. Zero (or negative) buying power is an
-answer, not an error: the predecessor's check raised on 0 and aborted after its sells.
+A reserve (`buy_reserve_fraction`) is held back. It was sized for Alpaca's older rule that
+valued a market buy 2.5-4 % above the market; Alpaca's docs now value it at the ask during the
+core session ("Placing Orders", initial buying power checks), so what the reserve still covers
+is the ask moving between the quote read and the order. When the rest is short, priority 1 is
+served first; the priority level where the money runs out is reduced pro rata; lower levels get
+nothing. Grants are rounded down to the cent, so their sum never exceeds what is available.
+Zero (or negative) buying power is an answer, not an error: the predecessor's check raised on 0
+and aborted after its sells.
 """
 
 from collections.abc import Sequence

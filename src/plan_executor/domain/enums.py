@@ -56,6 +56,22 @@ class TradingMode(StrEnum):
     SIMULATED = "simulated"
 
 
+class Venue(StrEnum):
+    """How the broker fills what it is sent (docs/design.md 2.9): paper fills only orders
+    marketable against the quote, at the quote; live routes to a market where passive limits
+    can fill inside the spread and market orders get price improvement."""
+
+    PAPER = "paper"
+    LIVE = "live"
+
+
+class Execution(StrEnum):
+    """How one item is worked: the smart order's walk, or one immediately marketable order."""
+
+    WALK = "walk"
+    MARKETABLE = "marketable"
+
+
 class OrderType(StrEnum):
     """Broker order types this service sends."""
 

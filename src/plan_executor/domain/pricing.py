@@ -85,6 +85,12 @@ class PricingProfile:
         """Steps in the walk, the final through-the-far step included."""
         return len(self.fractions) + 1
 
+    @property
+    def walk_duration(self) -> timedelta:
+        """How long the walk takes when nothing fills: every step's wait, then the market
+        fallback's wait."""
+        return self.step_count * self.step_wait + self.market_wait
+
 
 def _profile(fractions: str, through_bps: int, step_s: int, cap_bps: int) -> PricingProfile:
     return PricingProfile(

@@ -30,6 +30,7 @@ from pydantic import (
 from plan_executor.domain.enums import (
     Action,
     ChildOrderStatus,
+    Execution,
     ExecutionStatus,
     ItemStatus,
     OrderType,
@@ -48,7 +49,9 @@ from plan_executor.domain.wire_values import (
     UtcTimestamp,
 )
 
-RESULT_SCHEMA_VERSION = "1.0"
+RESULT_SCHEMA_VERSION = "1.1"
+"""1.1 added the optional `execution` and `execution_reason` of each order (a minor version:
+additive, so a 1.0 reader that ignores unknown fields still reads it)."""
 MAX_REASON_CHARS = 1000
 
 OUTPUT_MODEL_CONFIG = ConfigDict(frozen=True, extra="forbid")
@@ -154,7 +157,20 @@ class OrderResult(BaseModel):
         "the exact fills, to 0.01 bps."
     )
     repegs: NonNegativeInt = Field(description="Times the limit was moved (cancel + resend).")
-    market_fallback: StrictBool = Field(description="A market order was sent for the remainder.")
+    market_fallback: StrictBool = Field(
+        description="The walk ended short and a market order was sent for the remainder."
+    )
+    execution: Execution | None = Field(
+        default=None,
+        description="How the item was worked: 'walk' (limits walking the book, maybe a market "
+        "fallback) or 'marketable' (one market order: walking could not pay here); null when "
+        "no order was to be sized (skipped before, HOLD, a recovery). See docs/design.md 2.9.",
+    )
+    execution_reason: Reason | None = Field(
+        default=None,
+        description="Why `execution` was chosen: the venue, the urgency, the arrival spread in "
+        "ticks or the time left (docs/design.md 4.1).",
+    )
     reason: Reason | None = Field(
         description="How the item ended, about its final state: why it was skipped, reduced, "
         "capped or failed. A FILLED item carries only what explains its final state "
@@ -222,7 +238,10 @@ class ExecutionResult(BaseModel):
     causation_id: TraceId = Field(description="The input EventBridge event id.")
     plan_id: ResultPlanId = Field(description="The plan's id ('unknown' if it had none).")
     status: ExecutionStatus = Field(description="Outcome of the plan execution.")
-    reason: Reason | None = Field(description="Why, when not a plain SUCCESS (field and rule).")
+    reason: Reason | None = Field(
+        description="Why, when not a plain SUCCESS (field and rule); on a paper venue it also "
+        "says, once, that items were sent as marketable orders (docs/design.md 2.9)."
+    )
     trading_mode: TradingMode = Field(description="paper, live or simulated.")
     started_at: UtcTimestamp = Field(description="When this attempt started.")
     completed_at: UtcTimestamp = Field(description="When this attempt finished.")

@@ -16,7 +16,10 @@ from enum import StrEnum
 from plan_executor.domain.money import QTY_QUANTUM, ZERO, Dollars, Price, Shares, notional_of
 
 MIN_NOTIONAL = Dollars(Decimal(1))
-"""Alpaca's minimum order value for fractional quantities."""
+"""Alpaca's minimum order value, for every order: whole shares of a sub-dollar stock too (Alpaca
+staff, forum.alpaca.markets/t/13116: "Orders smaller than $1 are not allowed", refused 403
+"cost basis must be >= minimal amount of order 1"). Alpaca values an order at its limit price,
+a market order at the far side of the quote: the prices the smart order sizes at."""
 
 WHOLE_SHARE = Decimal(1)
 
@@ -157,8 +160,7 @@ def _checked(qty: Shares, price: Price, min_notional: Dollars, *, full_exit: boo
     if qty <= 0:
         return Skip(SkipReason.ROUNDS_TO_ZERO, "quantity rounds down to zero")
     notional = notional_of(qty, price)
-    # The broker's minimum applies to fractional orders; whole shares of a sub-$1 stock are fine.
-    if qty != qty.to_integral_value() and notional < min_notional:
+    if notional < min_notional:
         return _below_minimum(notional, min_notional)
     return Sized(qty=qty, notional=notional, full_exit=full_exit)
 

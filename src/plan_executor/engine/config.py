@@ -9,7 +9,8 @@ from datetime import timedelta
 from decimal import Decimal
 from types import MappingProxyType
 
-from plan_executor.domain.enums import Urgency
+from plan_executor.domain.enums import Urgency, Venue
+from plan_executor.domain.execution_choice import DEFAULT_WALK_MIN_SPREAD_TICKS
 from plan_executor.domain.money import Dollars, dollars
 from plan_executor.domain.pricing import DEFAULT_PROFILES, PricingProfile
 from plan_executor.domain.sizing import MIN_NOTIONAL
@@ -47,6 +48,14 @@ class ExecutionSettings:
     runs away (a quarter of NORMAL's 10 s step)."""
     max_repegs_per_step: int = 3
     """Re-pegs within one step at most (0: never follow within a step)."""
+    venue: Venue | None = None
+    """Paper or live: whether an item may walk at all (`domain/execution_choice.py`). None:
+    from the trading mode (live keys: live; paper keys and the simulator: paper). Set it to
+    rehearse the other venue's path (tests, the bench, `EXECUTION_VENUE`)."""
+    walk_min_spread_ticks: int = DEFAULT_WALK_MIN_SPREAD_TICKS
+    """On live, an item whose arrival spread is narrower than this many ticks is sent as one
+    market order instead of walking. The execution-cost benchmark decides the value; 2 is the
+    conservative default until it has."""
 
     # --- sizing and buying power (step 7) ---
     buy_reserve_fraction: Decimal = Decimal("0.03")
@@ -96,6 +105,7 @@ class ExecutionSettings:
         _require(self.max_spread_bps > 0, "max_spread_bps must be positive")
         _require(self.quote_batch_window >= timedelta(0), "quote_batch_window must not be negative")
         _require(self.max_repegs_per_step >= 0, "max_repegs_per_step must not be negative")
+        _require(self.walk_min_spread_ticks >= 0, "walk_min_spread_ticks must not be negative")
         _require(
             self.cancel_retry_max_wait >= self.cancel_retry_wait,
             "cancel_retry_max_wait must not be below cancel_retry_wait",

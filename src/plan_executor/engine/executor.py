@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from plan_executor.domain.enums import Action, ExecutionStatus
+from plan_executor.domain.execution_choice import venue_for
 from plan_executor.domain.outcome import ItemEnding
 from plan_executor.domain.rejections import RejectionContext, SalvagedIds, rejected_result
 from plan_executor.engine.early_reads import EarlyReads
@@ -203,7 +204,9 @@ class ExecutionSession:
                 journal,
                 tracker,
                 progress,
+                venue_for(deps.trading_mode, deps.settings.venue),
                 closes_at=self.closes_at,
+                deadline=deadline,
             )
             timed_out, failure = await _run_until_deadline(engine, work(engine), deadline)
             if self.unfinished is not None and failure is None:

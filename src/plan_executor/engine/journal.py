@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from plan_executor.domain.enums import Action, Side
+from plan_executor.domain.execution_choice import ExecutionChoice
 from plan_executor.domain.fingerprint import plan_fingerprint
 from plan_executor.domain.ledger import MAX_QUOTES_PER_ORDER, CancelReason
 from plan_executor.domain.money import Shares
@@ -34,6 +35,8 @@ class ItemRun:
     planned_qty: Shares | None = None
     """For share-sized sells: the quantity the item is complete at (earlier fills included)."""
     arrival: Quote | None = None
+    execution: ExecutionChoice | None = None
+    """Walk or marketable, and why; None until the item's first order is about to be sized."""
     repegs: int = 0
     market_fallback: bool = False
     ending: ItemEnding | None = None

@@ -191,11 +191,15 @@ class OrderDesk:
                 record.confirmed_at = at
 
     async def _request_cancel(self, cid: str, broker_id: str) -> bool:
-        """True when the broker took the request (or said the order is past cancelling)."""
+        """True when the broker took the request, or said the order is past cancelling (its
+        state read back then, when the broker gives it, is applied at once: the terminal state,
+        a fill included, is known without waiting for the news)."""
         try:
             await self._broker.cancel(broker_id)
-        except OrderNotCancelable:
-            logger.info("cancel of %s: already terminal at the broker", cid)
+        except OrderNotCancelable as past:
+            logger.info("cancel of %s: already terminal at the broker (%s)", cid, past)
+            if past.order is not None and past.order.client_order_id == cid:
+                self._tracker.apply_snapshot(past.order)
         except BrokerError as error:
             logger.warning("cancel of %s failed: %s", cid, error)
             return False

@@ -1,14 +1,16 @@
 """Steps 2-7 in order, over one execution's shared parts (the part the deadline may cancel)."""
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TypeVar
 
-from plan_executor.domain.enums import Action
+from plan_executor.domain.enums import Action, Venue
 from plan_executor.domain.sizing import AssetTerms
 from plan_executor.engine.config import ExecutionSettings
 from plan_executor.engine.early_reads import EarlyReads, answered, list_both
+from plan_executor.engine.execution_policy import ExecutionPolicy
 from plan_executor.engine.guards import GuardsPassed
 from plan_executor.engine.journal import ExecutionJournal, OrderIdAllocator
 from plan_executor.engine.market_close import MarketClose
@@ -34,6 +36,8 @@ class Engine:
     journal: ExecutionJournal
     tracker: OrderTracker
     progress: ProgressReporter
+    venue: Venue
+    """What the orders meet (`execution_choice.venue_for`)."""
     terms: dict[str, AssetTerms] = field(default_factory=dict)
     reconciled: bool = False
     """True once this plan's earlier orders were listed and adopted: from then on the tracker
@@ -41,6 +45,8 @@ class Engine:
     closes_at: datetime | None = None
     """The broker's close as the guard rails read it; None: no close applies (nothing new is
     sent, as in a recovery)."""
+    deadline: float | None = None
+    """The event loop's time at which the plan's work is stopped; None: none known."""
     close: MarketClose = field(init=False)
     desk: OrderDesk = field(init=False)
 
@@ -62,6 +68,15 @@ class Engine:
             price_reread_wait=self.settings.price_reread_wait,
         )
 
+    def time_left(self) -> timedelta | None:
+        """Until the deadline or the close, whichever comes first; None: neither applies."""
+        left: list[timedelta] = []
+        if self.deadline is not None:
+            left.append(timedelta(seconds=self.deadline - asyncio.get_running_loop().time()))
+        if self.closes_at is not None:
+            left.append(self.closes_at - self.clock.now())
+        return min(left, default=None)
+
 
 async def run_steps(engine: Engine, guard: GuardsPassed, early: EarlyReads | None = None) -> None:
     """`early`: what was read while the rails were checked (used where it may be)."""
@@ -82,6 +97,12 @@ async def run_steps(engine: Engine, guard: GuardsPassed, early: EarlyReads | Non
         ids,
         settings.max_order_notional,
         engine.close,
+        ExecutionPolicy(
+            engine.venue,
+            journal.plan.execution_urgency,
+            settings.walk_min_spread_ticks,
+            engine.time_left,
+        ),
         peg_check_interval=settings.peg_check_interval,
         max_repegs_per_step=settings.max_repegs_per_step,
     )

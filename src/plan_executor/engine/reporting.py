@@ -83,6 +83,8 @@ def item_report(
         slippage_bps=slippage,
         repegs=run.repegs,
         market_fallback=run.market_fallback,
+        execution=run.execution.execution if run.execution else None,
+        execution_reason=run.execution.reason if run.execution else None,
         reason=HOLD_REASON if run.side is None else _reason(run, earlier, status, fills, terms),
         strategy_id=run.item.strategy_id,
         child_orders=tuple(child_record(child) for child in children),

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from plan_executor.domain.enums import ExecutionStatus, TradingMode
+from plan_executor.domain.execution_choice import plan_note, venue_for
 from plan_executor.domain.money import Bps
 from plan_executor.domain.outcome import classify_plan
 from plan_executor.domain.rejections import untraded_result
@@ -55,7 +56,9 @@ def build_outcome(
         for run in journal.items
     ]
     status = classify_plan(trading_statuses(reports), timed_out=timed_out)
-    reason = _reason(status, plan_reason(status, reports), failure, unconfirmed)
+    venue = venue_for(inputs.deps_mode, settings.venue)
+    note = plan_note(venue, (run.execution for run in journal.items))
+    reason = _reason(status, plan_reason(status, reports), failure, unconfirmed, note)
     orders = tuple(report.result for report in reports)
     completed_at = max(inputs.completed_at, journal.started_at)
     frame = _Frame(inputs.request, inputs.deps_mode, journal.started_at, completed_at)
@@ -126,7 +129,10 @@ def _reason(
     items: str | None,
     failure: Exception | None,
     unconfirmed: Sequence[str],
+    note: str | None,
 ) -> str | None:
+    """What went wrong first, then the venue's note (before the item list, which may be long
+    enough to be clipped), then the items that did not fill."""
     parts: list[str] = []
     if status is ExecutionStatus.TIMED_OUT:
         parts.append("the deadline came; this plan's open orders were cancelled")
@@ -134,6 +140,8 @@ def _reason(
         parts.append(f"execution stopped by an error: {type(failure).__name__}: {failure}")
     if unconfirmed:
         parts.append(f"NOT confirmed terminal: {', '.join(unconfirmed)}")
+    if note:
+        parts.append(note)
     if items:
         parts.append(items)
     return "; ".join(parts) or None

@@ -1,4 +1,5 @@
-"""Step 8: work one plan item with limit orders that walk the book, then maybe a market order.
+"""Step 8: work one plan item with limit orders that walk the book, then maybe a market order;
+or, where walking cannot pay, with one market order (`domain/execution_choice.py`).
 
 Each step: size the remainder at the step's price, submit a limit, let it rest for the step's
 wait, then re-quote. When the next step asks for the same price the order rests on through it
@@ -15,7 +16,7 @@ from datetime import timedelta
 from enum import Enum
 
 from plan_executor.domain.child_order import ChildOrder
-from plan_executor.domain.enums import ChildOrderStatus, OrderType, Side
+from plan_executor.domain.enums import ChildOrderStatus, Execution, OrderType, Side
 from plan_executor.domain.ledger import CancelReason
 from plan_executor.domain.money import ZERO, Dollars, Price, Shares, notional_of
 from plan_executor.domain.outcome import ItemEnding
@@ -28,6 +29,7 @@ from plan_executor.domain.pricing import (
 )
 from plan_executor.domain.quotes import Quote
 from plan_executor.domain.sizing import Skip, SkipReason
+from plan_executor.engine.execution_policy import ExecutionPolicy
 from plan_executor.engine.item_work import ItemWork
 from plan_executor.engine.journal import ItemRun, OrderIdAllocator
 from plan_executor.engine.market_close import MarketClose, MarketClosed
@@ -83,6 +85,8 @@ class SmartOrderTools:
     ids: OrderIdAllocator
     max_order_notional: Dollars
     close: MarketClose
+    policy: ExecutionPolicy
+    """Walk or marketable, per item."""
     peg_check_interval: timedelta | None = None
     """How often an inside-spread step looks at the live quote; None: never within a step."""
     max_repegs_per_step: int = 0
@@ -120,9 +124,13 @@ class SmartOrder:
         if skip is not None:
             self._end_without_orders(skip)
             return
-        outcome, latest = await self._walk(quote)
-        if outcome is _Next.CONTINUE:
-            await self._market_fallback(latest)
+        run.execution = self._tools.policy.choose(quote, self._profile)
+        if run.execution.execution is Execution.MARKETABLE:
+            await self._market_order(quote, fallback=False)
+        else:
+            outcome, latest = await self._walk(quote)
+            if outcome is _Next.CONTINUE:
+                await self._market_fallback(latest)
         run.end(ItemEnding.WORKED)
 
     def _end_without_orders(self, skip: Skip) -> None:
@@ -269,10 +277,18 @@ class SmartOrder:
                 cap = self._profile.market_fallback_cap_bps
                 run.note(f"no market fallback: price ran more than {cap} bps from arrival")
             return
+        await self._market_order(quote, fallback=True)
+
+    async def _market_order(self, quote: Quote, *, fallback: bool) -> None:
+        """One DAY market order for the remainder, sized at the far touch of `quote` (a sell's
+        shares rounded down, a buy within its budget), waited on for the profile's market wait
+        and cancelled if still open then. The walk's fallback, or a marketable item's order."""
+        run = self._run
         order = await self._send(OrderType.MARKET, None, self._far_touch(quote))
         if not isinstance(order, ChildOrder):
             return
-        run.market_fallback = True
+        if fallback:
+            run.market_fallback = True
         cid = order.client_order_id
         order = await self._tools.tracker.wait_until(cid, is_terminal, self._profile.market_wait)
         if order.is_open:

@@ -67,6 +67,8 @@ class BrokerTarget:
     data_url: str | None = None
     stream_url: str | None = None
     allow_live: bool = False
+    venue: str | None = None
+    """EXECUTION_VENUE (paper or live); None: from the trading mode (docs/design.md 2.9)."""
 
 
 def function_env(
@@ -94,6 +96,8 @@ def function_env(
         "ALPACA_STREAM_URL": broker.stream_url,
     }
     env.update({name: url for name, url in urls.items() if url})
+    if broker.venue is not None:
+        env["EXECUTION_VENUE"] = broker.venue
     return env
 
 

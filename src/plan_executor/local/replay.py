@@ -55,6 +55,8 @@ class ReplayOptions:
     seed: int = 0
     walk: WalkDurations = field(default_factory=WalkDurations)
     allow_live: bool = False
+    venue: str | None = None
+    """EXECUTION_VENUE for the function (paper or live); None: from the broker's mode."""
     expect: frozenset[ExecutionStatus] = frozenset()
     """Statuses the first run may end with (empty: any); anything else fails the replay."""
     raw_log: Path | None = None
@@ -149,10 +151,12 @@ def _env(
 ) -> dict[str, str]:
     sim = stack.sim_endpoints
     if sim is not None:
-        target = BrokerTarget("simulated", sim.trading_url, sim.data_url, sim.stream_url)
+        target = BrokerTarget(
+            "simulated", sim.trading_url, sim.data_url, sim.stream_url, venue=options.venue
+        )
     else:
         live = keys is not None and keys.mode == "live"
-        target = BrokerTarget("live" if live else "paper", allow_live=live)
+        target = BrokerTarget("live" if live else "paper", allow_live=live, venue=options.venue)
     base = process_basics(environ)
     return function_env(stack.aws.service_env(), target, options.walk, base=base)
 

@@ -63,6 +63,13 @@ def _add_replay(commands: "argparse._SubParsersAction[argparse.ArgumentParser]")
     add("--market-wait", type=_positive_float, default=2.0, metavar="S", help="MARKET_WAIT_SECONDS")
     add("--allow-live", action="store_true", help="accept live Alpaca keys (real money)")
     add(
+        "--venue",
+        choices=("paper", "live"),
+        default=None,
+        help="EXECUTION_VENUE: live rehearses the walk (default: from the broker; the "
+        "simulator and Alpaca paper are paper, one market order per item)",
+    )
+    add(
         "--expect",
         type=_statuses,
         default=frozenset(),
@@ -99,6 +106,7 @@ def _replay(args: argparse.Namespace) -> int:
         seed=args.seed,
         walk=WalkDurations(step_wait_s=args.step_wait, market_wait_s=args.market_wait),
         allow_live=args.allow_live,
+        venue=args.venue,
         expect=args.expect,
         raw_log=args.raw_log,
         report_html=args.report,

@@ -26,7 +26,7 @@ from broker_helpers import CountingLimiter, config_for  # noqa: E402
 
 from alpaca_sim.server import SimServer  # noqa: E402
 from plan_executor.adapters.alpaca_broker import AlpacaBroker  # noqa: E402
-from plan_executor.domain.enums import TradingMode  # noqa: E402
+from plan_executor.domain.enums import TradingMode, Venue  # noqa: E402
 from plan_executor.domain.events import RebalancePlannedDetail, parse_rebalance_detail  # noqa: E402
 from plan_executor.domain.ledger_keys import attempt_token  # noqa: E402
 from plan_executor.domain.pricing import DEFAULT_PROFILES  # noqa: E402
@@ -68,8 +68,11 @@ class SimClockPort:
 def fast_settings(
     *, step_wait_ms: int = 80, market_wait_ms: int = 1000, **overrides: Any
 ) -> ExecutionSettings:
-    """Production settings with the waits shortened (the only way tests change durations)."""
+    """Production settings with the waits shortened (the only way tests change durations),
+    on the live venue: these suites exercise the walk, the path live orders take (the paper
+    venue's path is tested in test_engine_execution_choice.py)."""
     base: dict[str, Any] = {
+        "venue": Venue.LIVE,
         "profiles": with_walk_durations(
             DEFAULT_PROFILES,
             step_wait=timedelta(milliseconds=step_wait_ms),

@@ -11,7 +11,7 @@ from engine_sim_views import (
     orders_of,
     positions,
 )
-from engine_support import EngineHarness, full_exit, item, plan_detail, plan_time
+from engine_support import EngineHarness, fast_settings, full_exit, item, plan_detail, plan_time
 
 from alpaca_sim.server import SimServer
 from plan_executor.domain.enums import ItemStatus, OrderType, Urgency
@@ -172,9 +172,9 @@ async def test_incident_07_fill_winning_the_cancel_ends_the_item_without_a_resen
     assert_result_matches_sim(sim, result)
 
 
-async def test_incident_08_a_repeg_never_resends_the_working_price(
-    sim: SimServer, harness: EngineHarness
-) -> None:
+async def test_incident_08_a_repeg_never_resends_the_working_price(sim: SimServer) -> None:
+    # It walks at one tick too (by default such an item is one market order, design 2.9).
+    harness = EngineHarness(sim, settings=fast_settings(walk_min_spread_ticks=1))
     sim.faults.script_quote("AAPL", bid="271.40", ask="271.41")  # steps round onto one tick
 
     outcome = await harness.run(plan_detail([item("AAPL", "BUY", "1000")], plan_time(sim)))

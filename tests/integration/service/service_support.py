@@ -243,6 +243,9 @@ def service_env(stack: AwsStack, sim: SimThread) -> dict[str, str]:
     return {
         **stack.service_env(),
         "TRADING_MODE": "simulated",
+        # The walk, the path live orders take (simulated runs are paper by default: one market
+        # order per item, docs/design.md 2.9); test_service_ledger.py runs the paper default.
+        "EXECUTION_VENUE": "live",
         **sim.env(),
         "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
         "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,

@@ -3,23 +3,32 @@ not take is never lost (it goes to the DLQ, the result says so and a metric fire
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from decimal import Decimal
 from types import ModuleType
 from typing import Any
 
 import pytest
-from service_support import SimThread, child_orders, current_event, emf_blobs, invoke
+from service_support import (
+    SimThread,
+    child_orders,
+    current_event,
+    emf_blobs,
+    fresh_handler,
+    invoke,
+)
 from tests.support.aws_faults import FaultInjector, s3_error
 from tests.support.aws_stack import AwsStack
 
 from plan_executor.adapters.failure_sink import decode_dead_letter
+from plan_executor.domain.execution_choice import PAPER_NOTE, PAPER_REASON
 from plan_executor.domain.ledger import (
     LedgerCancellationLine,
     LedgerOrderLine,
     parse_ledger_line,
 )
-from plan_executor.domain.results import ExecutionResult
+from plan_executor.domain.results import RESULT_SCHEMA_VERSION, ExecutionResult
 
 PLAN = "mixed-sell-and-buy.json"
 
@@ -68,6 +77,36 @@ def test_the_ledger_holds_the_result_and_a_line_per_child_order_and_cancellation
         # The cancel was asked for, and a fill won the race: the line says what had filled.
         assert at_sim[cid]["status"] == "filled", (cid, at_sim[cid]["status"])
         assert asked[cid].filled_qty == Decimal(at_sim[cid]["filled_qty"]), cid
+
+
+def test_a_simulated_run_is_paper_by_default_and_its_ledger_says_how_each_item_went(
+    lambda_env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    sim: SimThread,
+    aws_stack: AwsStack,
+) -> None:
+    del lambda_env, capsys  # ordering only: environment and stdout capture come first
+    monkeypatch.delenv("EXECUTION_VENUE")  # TRADING_MODE=simulated alone: the paper venue
+    handler = fresh_handler()
+
+    result = invoke(handler, current_event(PLAN))
+
+    assert result["ledger"] is not None
+    [result_key] = [key for key in result["ledger"]["keys"] if key.endswith("result.json")]
+    stored = json.loads(read_object(aws_stack, result_key)[0])
+    assert stored["schema_version"] == RESULT_SCHEMA_VERSION
+    assert stored["reason"].count(PAPER_NOTE) == 1
+    sent = [order for order in stored["orders"] if order["child_orders"]]
+    assert sent
+    for order in sent:
+        assert (order["execution"], order["execution_reason"]) == ("marketable", PAPER_REASON)
+        assert {child["order_type"] for child in order["child_orders"]} == {"market"}
+    untraded = [order for order in stored["orders"] if not order["child_orders"]]
+    assert all(order["execution"] is None for order in untraded)
+    published = [(order["symbol"], order["execution"]) for order in result["orders"]]
+    assert published == [(order["symbol"], order["execution"]) for order in stored["orders"]]
+    assert {order["type"] for order in sim.orders()} == {"market"}
 
 
 def test_a_ledger_s3_refuses_goes_to_the_dlq_and_the_result_says_so(

@@ -1,5 +1,20 @@
 """Alpaca wire payloads shared by the adapter unit tests."""
 
+import json
+
+import requests
+from alpaca.common.exceptions import APIError
+
+
+def api_error(status: int, body: object) -> APIError:
+    """What alpaca-py raises: APIError(response.text, HTTPError(response=...)); a str body is
+    the response text as is."""
+    text = body if isinstance(body, str) else json.dumps(body)
+    response = requests.Response()
+    response.status_code = status
+    response._content = text.encode()
+    return APIError(text, requests.HTTPError(response=response))
+
 
 def wire_order(**overrides: object) -> dict[str, object]:
     """An Alpaca order as alpaca-py returns it with raw_data=True (strings for numbers)."""

@@ -1,12 +1,13 @@
 """SDK and `requests` failures -> our broker errors, whatever the body looks like."""
 
-import json
-
 import pytest
 import requests
 from alpaca.common.exceptions import APIError
+from alpaca_samples import api_error
 
 from plan_executor.adapters.alpaca_errors import (
+    AmbiguousRefusal,
+    CancelRefused,
     DuplicateClientOrderId,
     Operation,
     TransientBrokerError,
@@ -15,19 +16,9 @@ from plan_executor.adapters.alpaca_errors import (
 )
 from plan_executor.ports import (
     BrokerError,
-    OrderNotCancelable,
     OrderNotFound,
     OrderRejected,
 )
-
-
-def api_error(status: int, body: object) -> APIError:
-    """What alpaca-py raises: APIError(response.text, HTTPError(response=...))."""
-    text = body if isinstance(body, str) else json.dumps(body)
-    response = requests.Response()
-    response.status_code = status
-    response._content = text.encode()
-    return APIError(text, requests.HTTPError(response=response))
 
 
 def alpaca_body(code: int, message: str) -> dict[str, object]:
@@ -79,38 +70,57 @@ def test_a_business_rejection_keeps_code_and_status() -> None:
     assert "insufficient buying power" in str(error)
 
 
-def test_a_non_json_422_is_a_rejection() -> None:
+def test_a_non_json_422_to_a_submit_is_a_refusal_to_resolve_by_lookup() -> None:
     error = translate(api_error(422, "unprocessable"), Operation.SUBMIT)
 
-    assert type(error) is OrderRejected
-    assert error.code is None
+    assert isinstance(error, AmbiguousRefusal)
+    assert type(error.rejection) is OrderRejected
+    assert (error.rejection.status, error.rejection.code) == (422, None)
 
 
-def test_a_duplicate_client_order_id_on_submit_means_look_it_up() -> None:
-    body = alpaca_body(40010001, "client_order_id must be unique")
+@pytest.mark.parametrize(
+    "message", ["client_order_id must be unique", "Client Order ID must be unique."]
+)
+def test_a_422_that_says_the_id_is_taken_means_look_it_up_never_resend(message: str) -> None:
+    error = translate(api_error(422, alpaca_body(40010001, message)), Operation.SUBMIT)
+
+    assert isinstance(error, DuplicateClientOrderId)
+    assert (error.status, error.code) == (422, 40010001)
+
+
+def test_a_409_to_a_submit_is_a_duplicate_whatever_its_body() -> None:
+    assert isinstance(translate(api_error(409, ""), Operation.SUBMIT), DuplicateClientOrderId)
+
+
+def test_words_about_the_id_that_do_not_say_taken_are_no_duplicate() -> None:
+    body = alpaca_body(40010001, "client_order_id must be no more than 128 characters")
 
     error = translate(api_error(422, body), Operation.SUBMIT)
 
-    assert isinstance(error, DuplicateClientOrderId)
-    assert isinstance(error, OrderRejected)  # if it ever escapes, it is still a rejection
+    assert type(error) is AmbiguousRefusal
 
 
-def test_the_same_message_outside_a_submit_is_a_plain_rejection() -> None:
+def test_a_duplicate_message_outside_a_submit_is_a_plain_rejection() -> None:
     body = alpaca_body(40010001, "client_order_id must be unique")
 
     assert type(translate(api_error(422, body), Operation.READ)) is OrderRejected
 
 
-def test_not_cancelable_on_cancel() -> None:
-    body = alpaca_body(42210000, "order is not cancelable")
+@pytest.mark.parametrize(
+    "body",
+    [
+        alpaca_body(42210000, 'order is already in "filled" state'),
+        alpaca_body(42210000, "order is not cancelable"),
+        alpaca_body(40010001, "order_id is missing"),
+        "",
+    ],
+)
+def test_any_422_to_a_cancel_is_a_refusal_to_resolve_by_reading_the_order(body: object) -> None:
+    assert type(translate(api_error(422, body), Operation.CANCEL)) is CancelRefused
 
-    assert isinstance(translate(api_error(422, body), Operation.CANCEL), OrderNotCancelable)
 
-
-def test_another_422_on_cancel_is_a_rejection() -> None:
-    body = alpaca_body(40010001, "order_id is missing")
-
-    assert type(translate(api_error(422, body), Operation.CANCEL)) is OrderRejected
+def test_a_409_outside_a_submit_is_a_broker_error() -> None:
+    assert type(translate(api_error(409, ""), Operation.CANCEL)) is BrokerError
 
 
 @pytest.mark.parametrize("operation", list(Operation))

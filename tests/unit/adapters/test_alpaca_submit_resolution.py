@@ -1,12 +1,18 @@
 """A submit whose outcome is unknown is resolved by looking the client_order_id up; a duplicate
-id is only ever looked up. Scripted fakes stand in for the two HTTP calls."""
+id is only ever looked up; a 422 that may be a duplicate in unseen words is looked up and stands
+as the rejection only when nothing of ours can be there. Scripted fakes stand in for the two HTTP
+calls."""
 
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 
-from plan_executor.adapters.alpaca_errors import DuplicateClientOrderId, TransientBrokerError
+from plan_executor.adapters.alpaca_errors import (
+    AmbiguousRefusal,
+    DuplicateClientOrderId,
+    TransientBrokerError,
+)
 from plan_executor.adapters.alpaca_http import RetryPolicy
 from plan_executor.adapters.alpaca_orders import submit_resolving_unknowns
 from plan_executor.domain.enums import ChildOrderStatus, OrderType, Side
@@ -43,6 +49,12 @@ def rate_limited() -> TransientBrokerError:
 
 def duplicate() -> DuplicateClientOrderId:
     return DuplicateClientOrderId("client_order_id must be unique", code=40010001, status=422)
+
+
+def ambiguous() -> AmbiguousRefusal:
+    return AmbiguousRefusal(
+        OrderRejected("HTTP 422: unprocessable (42210000)", code=42210000, status=422)
+    )
 
 
 class Script:
@@ -170,3 +182,56 @@ async def test_a_rejection_of_the_resend_propagates() -> None:
 
     with pytest.raises(OrderRejected):
         await script.submit()
+
+
+async def test_a_422_whose_order_is_there_resolves_to_it_without_a_second_send() -> None:
+    script = Script(posts=[ambiguous()], lookups=[PLACED])
+
+    assert await script.submit() is PLACED
+    assert script.calls == ["post", "lookup"]
+    assert script.pauses == []
+
+
+async def test_a_422_whose_order_is_not_there_is_the_rejection() -> None:
+    refusal = ambiguous()
+    script = Script(posts=[refusal], lookups=[None])
+
+    with pytest.raises(OrderRejected) as raised:
+        await script.submit()
+
+    assert raised.value is refusal.rejection
+    assert script.calls == ["post", "lookup"]
+
+
+async def test_a_422_after_a_lost_answer_is_looked_up_until_found_never_resent() -> None:
+    script = Script(posts=[unknown(), ambiguous()], lookups=[None, None, PLACED])
+
+    assert await script.submit(attempts=4) is PLACED
+    assert script.calls == ["post", "lookup", "post", "lookup", "lookup"]
+
+
+async def test_a_422_after_a_lost_answer_never_stands_as_a_rejection() -> None:
+    script = Script(posts=[unknown(), ambiguous()], lookups=[None, None, None, None])
+
+    with pytest.raises(BrokerUnavailable):
+        await script.submit(attempts=4)
+
+    assert script.calls.count("post") == 2
+
+
+async def test_a_422_after_a_rate_limit_may_stand_as_the_rejection() -> None:
+    script = Script(posts=[rate_limited(), ambiguous()], lookups=[None])
+
+    with pytest.raises(OrderRejected):
+        await script.submit()
+
+    assert script.calls == ["post", "post", "lookup"]
+
+
+async def test_a_failed_lookup_after_a_422_is_asked_again_before_judging() -> None:
+    script = Script(posts=[ambiguous()], lookups=[unknown(503), None])
+
+    with pytest.raises(OrderRejected):
+        await script.submit()
+
+    assert script.calls == ["post", "lookup", "lookup"]

@@ -133,9 +133,10 @@ def test_fractional_sell_worth_under_one_dollar_is_skipped() -> None:
     assert skipped(result).reason is SkipReason.BELOW_MIN_NOTIONAL
 
 
-def test_whole_share_orders_have_no_minimum_notional() -> None:
+def test_whole_share_orders_under_one_dollar_are_skipped_too() -> None:
     result = size_sell(dollars("0"), price("0.40"), shares("2"), WHOLE_ONLY, full_exit=True)
-    assert sized(result).qty == 2
+    assert skipped(result).reason is SkipReason.BELOW_MIN_NOTIONAL
+    assert sized(size_sell(dollars("0"), price("0.40"), shares("3"), WHOLE_ONLY, full_exit=True))
 
 
 @pytest.mark.parametrize(

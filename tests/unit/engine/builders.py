@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from plan_executor.domain.enums import TradingMode
+from plan_executor.domain.enums import TradingMode, Venue
 from plan_executor.domain.events import RebalancePlannedDetail
 from plan_executor.domain.fingerprint import plan_fingerprint
 from plan_executor.domain.ledger_keys import attempt_token
@@ -103,6 +103,9 @@ def fast_settings(
     **overrides: Any,
 ) -> ExecutionSettings:
     base: dict[str, Any] = {
+        # These suites exercise the walk, the path live orders take; the paper venue's path
+        # is tested where a test sets the venue (test_execution_choice_engine.py).
+        "venue": Venue.LIVE,
         "profiles": with_walk_durations(
             DEFAULT_PROFILES, step_wait=step_wait, market_wait=market_wait
         ),

@@ -73,6 +73,8 @@ class FakeVenue:
         self.buying_power_override: Decimal | None = None
         self.stream_omits_avg_price = False
         self.duplicate_stream_events = False
+        self.unannounced_fills: set[str] = set()
+        """Symbols whose fills are never published on the stream (only a read shows them)."""
         self.log: list[tuple[str, str]] = []
         self.unmatched: set[str] = set()
         """Symbols whose orders are accepted and never matched (as in a halt)."""
@@ -127,7 +129,8 @@ class FakeVenue:
         order.status = S.FILLED if done else S.PARTIALLY_FILLED
         order.updated_at = self.clock_source.now()
         kind = UpdateKind.FILL if done else UpdateKind.PARTIAL_FILL
-        self._emit(order, kind, last_qty=qty, last_price=at_price)
+        if order.symbol not in self.unannounced_fills:
+            self._emit(order, kind, last_qty=qty, last_price=at_price)
 
     def _end(self, order: FakeOrder, status: ChildOrderStatus, kind: UpdateKind) -> None:
         self.log.append((str(status), order.client_order_id))

@@ -234,7 +234,7 @@ class FakeBroker(FakeVenue):
         self.cancel_requests.append(order.client_order_id)
         self.log.append(("cancel", order.client_order_id))
         if not order.is_open:
-            raise OrderNotCancelable(f"order {broker_id} is {order.status}")
+            raise OrderNotCancelable(f"order {broker_id} is {order.status}", order=order.snapshot())
         if order.symbol in self.fill_wins_cancel:
             price = order.limit_price or self._touch(order)
             self._fill(order, order.remaining, price)

@@ -20,8 +20,9 @@ from plan_executor.ports import BrokerOrder, OrderRequest
 
 from .builders import Harness, fast_settings, item, plan_detail
 
-BUDGET_S = 10.0
-"""Never used up by the runs themselves (their orders rest for a minute)."""
+BUDGET_S = 600.0
+"""Never used up by the runs themselves (their orders rest for a minute), and longer than the
+walk (4 steps of 60 s), so the items walk rather than go marketable (docs/design.md 2.9)."""
 
 
 def _stuck_market() -> Harness:

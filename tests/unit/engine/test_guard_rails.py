@@ -139,3 +139,5 @@ def test_settings_refuse_nonsense() -> None:
         fast_settings(buy_reserve_fraction=Decimal(1))
     with pytest.raises(ValueError, match="every urgency"):
         fast_settings(profiles={})
+    with pytest.raises(ValueError, match="walk_min_spread_ticks"):
+        fast_settings(walk_min_spread_ticks=-1)

@@ -1,13 +1,14 @@
 """One test per predecessor incident the engine owns (see shared/reference/predecessor-lessons)."""
 
 import itertools
+from datetime import timedelta
 from decimal import Decimal
 
 from plan_executor.domain.enums import ChildOrderStatus, ItemStatus, OrderType, Side
 from plan_executor.domain.money import ZERO, dollars
 from plan_executor.domain.sizing import AssetTerms, Sized, size_buy
 
-from .builders import Harness, item, plan_detail
+from .builders import Harness, fast_settings, item, plan_detail
 from .fake_market import Book
 
 
@@ -85,8 +86,27 @@ async def test_incident_07_fill_wins_the_cancel_race() -> None:
     assert h.broker.holdings["AAPL"] == 0
 
 
+async def test_a_cancel_refused_because_the_order_filled_takes_the_fill_from_the_refusal() -> None:
+    """The fill's news never comes and the cancel's confirmation wait is an hour: only the
+    broker's state of the order, read back with the refusal, can end the item."""
+    h = Harness(settings=fast_settings(cancel_confirm_timeout=timedelta(hours=1)))
+    h.listed("AAPL", "100.00", "100.10")
+    h.broker.hold("AAPL", "100")
+    h.broker.accept_fills["AAPL"] = [Decimal(100)]  # filled as it is accepted
+    h.broker.unannounced_fills.add("AAPL")
+
+    outcome = await h.run(plan_detail([_full_exit("AAPL")]))
+
+    assert len(h.broker.submitted_for("AAPL")) == 1
+    assert h.broker.cancel_requests == [h.broker.submitted_for("AAPL")[0].client_order_id]
+    result = outcome.result.orders[0]
+    assert result.status is ItemStatus.FILLED
+    assert result.filled_qty == Decimal(100)
+    assert result.child_orders[0].status is ChildOrderStatus.FILLED
+
+
 async def test_incident_08_never_repeg_same_price() -> None:
-    h = Harness()
+    h = Harness(settings=fast_settings(walk_min_spread_ticks=1))  # it walks at one tick too
     h.listed("AAPL", "10.00", "10.01")  # one tick wide: several steps round to one price
     h.broker.hold("AAPL", "100")
 

@@ -7,9 +7,15 @@ from decimal import Decimal
 from plan_executor.domain.enums import ItemStatus, OrderType
 from plan_executor.domain.quotes import Quote
 
-from .builders import Harness, item, plan_detail
+from .builders import Harness, fast_settings, item, plan_detail
 from .fake_market import Book
 from .fakes import FakeOrder
+
+
+def _walks_at_one_tick() -> Harness:
+    """A harness whose items walk even at a one-tick spread (the default sends those as one
+    market order, docs/design.md 2.9): the walk's step rules at one tick are tested here."""
+    return Harness(settings=fast_settings(walk_min_spread_ticks=1))
 
 
 def _calls_between_first_submit_and_first_cancel(h: Harness) -> list[str]:
@@ -19,7 +25,7 @@ def _calls_between_first_submit_and_first_cancel(h: Harness) -> list[str]:
 
 
 async def test_one_tick_spread_rests_one_order_through_every_inside_step() -> None:
-    h = Harness()
+    h = _walks_at_one_tick()
     h.listed("AAPL", "10.00", "10.01")
     h.broker.hold("AAPL", "100")
 
@@ -38,7 +44,7 @@ async def test_one_tick_spread_rests_one_order_through_every_inside_step() -> No
 
 
 async def test_a_fill_while_resting_through_a_held_step_needs_no_cancel() -> None:
-    h = Harness()
+    h = _walks_at_one_tick()
     h.listed("AAPL", "10.00", "10.01")
     read = h.market.read
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from plan_executor.domain.enums import Urgency
+from plan_executor.domain.enums import Urgency, Venue
 from plan_executor.settings import (
     ENVIRONMENT_VARIABLES,
     SettingsError,
@@ -30,6 +30,13 @@ def test_production_defaults_are_paper_and_no_kill_switch() -> None:
     assert engine.rate_limit_per_minute == 200
 
 
+def test_the_execution_venue_is_the_trading_mode_s_unless_set() -> None:
+    assert load_settings(BASE).execution_settings().venue is None
+    for venue in Venue:
+        engine = load_settings({**BASE, "EXECUTION_VENUE": venue.value}).execution_settings()
+        assert engine.venue is venue
+
+
 def test_every_field_is_an_environment_variable() -> None:
     assert "IDEMPOTENCY_TABLE" in ENVIRONMENT_VARIABLES
     assert "MAX_PLAN_AGE_SECONDS" in ENVIRONMENT_VARIABLES
@@ -45,6 +52,7 @@ def test_every_field_is_an_environment_variable() -> None:
         ("MAX_EQUITY_FRACTION", "1.5"),
         ("KILL_SWITCH_CACHE_SECONDS", "31"),
         ("KILL_SWITCH_PARAMETER", ""),
+        ("EXECUTION_VENUE", "simulated"),
     ],
 )
 def test_a_bad_value_names_its_variable(variable: str, value: str) -> None:
