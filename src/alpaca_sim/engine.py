@@ -4,6 +4,8 @@
 expiries, a matching pass at every market step while orders are working, and other traders'
 arrivals on symbols where our limits rest), so the outcome depends only on the seed and the
 calls made, not on how often anyone looks.
+What an order that may trade gets (price, size, whether flow fills it) is the scenario's fill
+model: alpaca_sim.fillmodel.
 """
 
 import heapq
@@ -16,13 +18,15 @@ from enum import StrEnum
 from alpaca_sim.account import Account
 from alpaca_sim.account_book import account_book
 from alpaca_sim.admission import Admission, Book, admit
+from alpaca_sim.decimals import Shares
 from alpaca_sim.errors import SimError
-from alpaca_sim.flow import Arrival, FlowStream, flow_can_trade, flow_fills
+from alpaca_sim.fillmodel import fill_model_for
+from alpaca_sim.flow import Arrival, flow_can_trade, flow_fills, flow_streams
 from alpaca_sim.market import Market, Quote
 from alpaca_sim.matching import (
     Execution,
+    cut_to,
     fills_completely,
-    find_execution,
     is_complete,
     race_winning_execution,
 )
@@ -44,6 +48,7 @@ class ArmedFault:
 
     symbol: str | None
     hidden_reads: int = 0  # unpriced fills: REST answers that show no average price either
+    partial_qty: Shares | None = None  # forced partial fills: the most the fill may take
 
 
 class Due(StrEnum):
@@ -61,6 +66,7 @@ class Engine:
         self.scenario = scenario
         self.calendar = scenario.clock.calendar()
         self.market = Market(scenario, master, now, self.calendar)
+        self.fill_model = fill_model_for(scenario, master.getrandbits(64))
         self.account = Account(scenario.cash, scenario.positions)
         self.orders: dict[str, SimOrder] = {}
         self.client_order_ids: dict[str, str] = {}
@@ -76,13 +82,11 @@ class Engine:
         self.reject_next: tuple[int, int | None, str] | None = None
         self.venue_cancels: list[ArmedFault] = []  # each cancels one order once acknowledged
         self.unpriced_fills: list[ArmedFault] = []  # each strips the prices of one fill
+        self.partial_fills: list[ArmedFault] = []  # each cuts one fill short (paper's random ones)
         self._agenda: list[tuple[datetime, int, Due, str]] = []
         self._open: dict[str, SimOrder] = {}  # orders not yet terminal, in arrival order
-        self._flows = {
-            symbol: FlowStream(self.market.flow_generator(symbol), spec, now, self.calendar)
-            for symbol, spec in sorted(scenario.flow.items())
-            if spec.active
-        }
+        uses_flow = self.fill_model.uses_flow
+        self._flows = flow_streams(scenario, self.market, now, self.calendar) if uses_flow else {}
         self._seq = 0
 
     def open_orders(self) -> list[SimOrder]:
@@ -177,7 +181,7 @@ class Engine:
             arrival,
             resting,
             quote,
-            self.market.available(quote, arrival.side),
+            quote.touch(arrival.side)[1],  # the displayed size queued at our touch
             whole_shares=not self.scenario.assets[symbol].fractionable,
         )
         for order, execution in fills:
@@ -342,14 +346,22 @@ class Engine:
         if not self.calendar.is_open(at):
             return None
         whole = not self.scenario.assets[order.symbol].fractionable
-        return find_execution(order, self.market, at, whole_shares=whole)
+        return self.fill_model.find(order, self.market, at, whole_shares=whole)
 
     def _try_match(self, order: SimOrder, at: datetime) -> None:
         found = self._find(order, at)
         if found is not None:
-            quote, execution = found
-            self.market.take(quote, order.side, execution.qty)
-            self._execute(order, execution, at)
+            self._execute(order, self._cut_short(order, found[1]), at)
+
+    def _cut_short(self, order: SimOrder, execution: Execution) -> Execution:
+        """An armed partial fill takes at most its quantity (never from a fill-or-kill)."""
+        if order.time_in_force == "fok":
+            return execution
+        armed = _take_armed(self.partial_fills, order.symbol)
+        if armed is None or armed.partial_qty is None:
+            return execution
+        whole = not self.scenario.assets[order.symbol].fractionable
+        return cut_to(execution, armed.partial_qty, whole_shares=whole)
 
     def _execute(self, order: SimOrder, execution: Execution, at: datetime) -> None:
         price, qty = execution.price, execution.qty

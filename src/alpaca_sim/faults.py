@@ -205,6 +205,10 @@ class FaultInjector:
     def omit_price_on_next_fill(self, symbol: str | None = None, reads: int = 0) -> None:
         self._venue.omit_price_on_next_fill(symbol, reads)
 
+    def partial_fill_next(self, symbol: str, qty: str, count: int = 1) -> None:
+        """The next `count` fills on `symbol` take at most `qty` shares each (Venue says more)."""
+        self._venue.partial_fill_next(symbol, qty, count)
+
     def halt(self, symbol: str, halted: bool = True) -> None:
         self._venue.set_halted(symbol, halted)
 

@@ -1,7 +1,8 @@
 """Parse a POST /_sim/faults spec (JSON) into FaultInjector calls.
 
 Kinds: status, slow, hang, drop_streams, latency, reject_next_order, race_fill_on_next_cancel,
-quote, clear_quote, halt. Malformed specs raise ValueError (the control API answers 400).
+partial_fill, quote, clear_quote, halt. Malformed specs raise ValueError (the control API
+answers 400).
 """
 
 from __future__ import annotations
@@ -79,6 +80,17 @@ def _race(faults: FaultInjector, spec: Spec) -> dict[str, object]:
     return {"race_fill_on_next_cancel": symbol}
 
 
+def _partial_fill(faults: FaultInjector, spec: Spec) -> dict[str, object]:
+    count = _count(spec)
+    if count is None:
+        raise ValueError("count must be an integer")
+    qty = _price(spec, "qty")
+    if qty is None:
+        raise ValueError("qty is required")
+    faults.partial_fill_next(_str(spec, "symbol"), qty, count)
+    return {"partial_fill": _str(spec, "symbol"), "qty": qty, "count": count}
+
+
 def _quote(faults: FaultInjector, spec: Spec) -> dict[str, object]:
     apply_quote(faults, spec)
     return {"quote": _str(spec, "symbol")}
@@ -120,6 +132,7 @@ _HANDLERS: dict[str, Callable[[FaultInjector, Spec], dict[str, object]]] = {
     "latency": _latency,
     "reject_next_order": _reject,
     "race_fill_on_next_cancel": _race,
+    "partial_fill": _partial_fill,
     "quote": _quote,
     "clear_quote": _clear_quote,
     "halt": _halt,

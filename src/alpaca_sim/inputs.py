@@ -1,4 +1,4 @@
-"""Parsing of the venue's non-order inputs: position closes and scripted quotes."""
+"""Parsing of the venue's non-order inputs: position closes, scripted quotes, forced partials."""
 
 from decimal import ROUND_DOWN, Decimal
 
@@ -36,6 +36,10 @@ def scripted_size(raw: str | None, side_price: Price, default: Decimal) -> Share
     if raw is None:
         return Shares(default if side_price > 0 else ZERO)
     return Shares(_number(raw, "size", minimum_exclusive=False))
+
+
+def positive_qty(raw: str, name: str = "qty") -> Shares:
+    return Shares(_number(raw, name, minimum_exclusive=True))
 
 
 def _number(raw: str, name: str, *, minimum_exclusive: bool) -> Decimal:

@@ -2,23 +2,48 @@
 
 Each symbol owns a child generator seeded from the venue's one generator, and its mid moves
 one draw per fixed step of *session time*. A symbol's path is therefore a pure function of the
-seed and the step index, however often (or rarely) anyone looks at it.
+seed and the step index, however often (or rarely) anyone looks at it, and whichever fill model
+the scenario uses (the models read the path, never draw from it). `mid_units_at` reads the walk
+ahead of the present on a copy of its generator, for the informed part of the flow.
+
+Spreads. A symbol quoted in `spread_ticks` shows, at each step, a spread of a whole number of
+ticks drawn from its distribution by a keyed draw of (symbol seed, step) (alpaca_sim.draws), so
+the spread too is a pure function of the seed and the step, and it is drawn afresh each step
+(real spreads widen in short bursts; this keeps no memory between steps). The default
+scenario's distributions are assumptions calibrated to two published observations, as no
+source we found gives the per-symbol share of time at one tick:
+  * "Tick-constrained stocks are stocks that almost always have a bid-offer spread that is 1 cent
+    wide"; about 570 tickers traded with an average spread under 1.08 cents (P. Mackintosh,
+    Nasdaq, "The Tick-Constrained Stock Problem", Traders Magazine). An average of 1.08 cents
+    with the excess at 2 cents means one tick about 92 % of the time: SPY and NVDA (1 tick
+    95 % / 92 %) are of that kind;
+  * wider, multi-cent spreads for high-priced names, the spread growing roughly with the price
+    among stocks of the same size (Nasdaq, "Three charts that show how smart traders compress
+    wide spreads"): MSFT, TSLA and BRK.B (near $500 and $430) are at one tick only about half
+    the time or less, AAPL, AMZN, GOOGL, JNJ and XOM (at $120-$300) 75-85 % of the time.
+The tick is $0.01 at or above $1 (Reg NMS Rule 612). The 2024 amendment adding a $0.005 tick
+for stocks whose time-weighted quoted spread is at most $0.015 is not modelled: the SEC granted
+temporary exemptive relief from its compliance (Federal Register 2025-19926, November 2025).
+Symbols quoted in `spread_bps` keep a fixed spread in basis points, rounded outward to ticks.
 """
 
+import copy
 import math
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 
-from alpaca_sim.decimals import ZERO, Price, Shares, round_to_tick
-from alpaca_sim.scenario import Scenario
+from alpaca_sim.decimals import Price, Shares, round_to_tick, tick_for
+from alpaca_sim.draws import keyed_unit
+from alpaca_sim.scenario import Scenario, Spread
 from alpaca_sim.session import SessionCalendar
 
 _MID_UNIT = Decimal("0.0001")  # the walk moves in hundredths of a cent
 _SESSION_SECONDS_PER_YEAR = 252 * 6.5 * 3600
 _INDEX_CACHE_SIZE = 4096
 _FLOW_SALT = 0x5DEECE66D_F10F  # sets a symbol's flow generator apart from its price path's
+_FUTURE_KEPT = 4096  # mids seen ahead, kept per symbol before the past ones are dropped
 
 
 @dataclass(frozen=True)
@@ -69,22 +94,26 @@ class PricePath:
         *,
         start: Decimal,
         volatility: Decimal,
-        spread_bps: Decimal,
+        spread: Spread,
         size: int,
         step_seconds: float,
         lot: int = 1,
+        key: int,
     ) -> None:
         self._rng = rng
         self._mid_units = int(start / _MID_UNIT)
         per_step = math.sqrt(step_seconds / _SESSION_SECONDS_PER_YEAR)
         self._sigma_units = float(volatility) * float(start / _MID_UNIT) * per_step
-        self._spread_bps = spread_bps
+        self._spread = spread
+        self._key = key  # keys the per-step spread draw
         self._size = size
         self._lot = lot  # displayed sizes are whole multiples of it (round lots before 2025-11-03)
         self.step = 0
         self._cached: Quote | None = None
         self._bid_size = max(1, round(size * (0.5 + rng.random())))
         self._ask_size = max(1, round(size * (0.5 + rng.random())))
+        self._ahead: PricePath | None = None  # a copy walking ahead (mid_units_at)
+        self._future: dict[int, int] = {}  # mids the copy saw, by step
 
     def advance_to(self, step: int) -> None:
         if step <= self.step:
@@ -103,9 +132,13 @@ class PricePath:
         if self._cached is not None and self._cached.version[0] == self.step:
             return self._cached
         mid = self._mid_units * _MID_UNIT
-        half_spread = mid * self._spread_bps / Decimal(20000)
-        bid = round_to_tick(mid - half_spread, up=False)
-        ask = round_to_tick(mid + half_spread, up=True)
+        if self._spread.ticks:
+            ticks = self._spread.ticks_for(keyed_unit(self._key, self.step))
+            bid, ask = _tick_spread(mid, ticks)
+        else:
+            half_spread = mid * self._spread.bps / Decimal(20000)
+            bid = round_to_tick(mid - half_spread, up=False)
+            ask = round_to_tick(mid + half_spread, up=True)
         if bid <= 0:
             bid = round_to_tick(mid / 2, up=False)
         if ask <= bid:
@@ -113,6 +146,39 @@ class PricePath:
         sizes = _displayed(self._bid_size, self._lot), _displayed(self._ask_size, self._lot)
         self._cached = Quote(symbol, bid, ask, sizes[0], sizes[1], at, (self.step, 0))
         return self._cached
+
+    def mid_units_at(self, step: int) -> int:
+        """The walk's mid at `step`, now or ahead (read on a copy; the path itself stays)."""
+        if step < self.step:
+            raise ValueError(f"the walk keeps no past: step {step} < {self.step}")
+        if step == self.step:
+            return self._mid_units
+        known = self._future.get(step)
+        if known is None:
+            known = self._walk_ahead(step)
+        return known
+
+    def _walk_ahead(self, step: int) -> int:
+        ahead = self._ahead
+        if ahead is None or ahead.step < self.step:
+            ahead = self._ahead = copy.copy(self)
+            ahead._rng = random.Random()  # noqa: S311 - seeded simulation (state set next)
+            ahead._rng.setstate(self._rng.getstate())
+            ahead._ahead, ahead._future, ahead._cached = None, {}, None
+            self._future = {}
+        while ahead.step < step:
+            ahead.advance_to(ahead.step + 1)
+            self._future[ahead.step] = ahead._mid_units
+        if len(self._future) > _FUTURE_KEPT:
+            self._future = {s: m for s, m in self._future.items() if s >= self.step}
+        return self._future[step]
+
+
+def _tick_spread(mid: Decimal, ticks: int) -> tuple[Price, Price]:
+    """A quote `ticks` ticks wide around `mid` (the mid within half a tick of its centre)."""
+    tick = tick_for(mid)
+    bid = (mid - tick * ticks / 2).quantize(tick, rounding=ROUND_HALF_EVEN)
+    return Price(bid), round_to_tick(bid + tick * ticks, up=True)
 
 
 def _displayed(size: int, lot: int) -> Shares:
@@ -137,10 +203,11 @@ class Market:
                 child,
                 start=scenario.prices[symbol],
                 volatility=scenario.volatility[symbol],
-                spread_bps=scenario.spreads[symbol],
+                spread=scenario.spreads[symbol],
                 size=scenario.sizes[symbol],
                 step_seconds=scenario.step_seconds,
                 lot=scenario.quote_lot,
+                key=self._seeds[symbol],
             )
         self._scripts: dict[str, ScriptedQuote] = {}
         self._halted: dict[str, Quote] = {}
@@ -148,7 +215,6 @@ class Market:
         self._last_good: dict[str, Quote] = {}
         self._index_cache: dict[datetime, int] = {}
         self._time_cache: dict[int, datetime] = {}
-        self._taken: dict[tuple[str, str], tuple[tuple[int, int], Decimal]] = {}
 
     @property
     def symbols(self) -> list[str]:
@@ -243,16 +309,13 @@ class Market:
     def halted_symbols(self) -> list[str]:
         return sorted(self._halted)
 
-    def available(self, quote: Quote, side: str) -> Shares:
-        """Displayed size on the side an order takes, minus what earlier orders took from it."""
-        _, size = quote.touch(side)
-        version, used = self._taken.get((quote.symbol, side), (quote.version, ZERO))
-        return Shares(max(ZERO, size - (used if version == quote.version else ZERO)))
-
-    def take(self, quote: Quote, side: str, qty: Shares) -> None:
-        version, used = self._taken.get((quote.symbol, side), (quote.version, ZERO))
-        previous = used if version == quote.version else ZERO
-        self._taken[(quote.symbol, side)] = (quote.version, previous + qty)
+    def mid_direction(self, symbol: str, at: datetime, steps_ahead: int) -> int:
+        """+1 if `symbol`'s walk (not a scripted quote) is higher `steps_ahead` market steps
+        after `at` than at `at`, -1 if lower, 0 if unchanged."""
+        path = self._paths[symbol]
+        step = self.step_index(at)
+        change = path.mid_units_at(step + steps_ahead) - path.mid_units_at(step)
+        return (change > 0) - (change < 0)
 
     def _scripted(self, symbol: str, step: int, at: datetime) -> Quote | None:
         script = self._scripts.get(symbol)

@@ -1,5 +1,5 @@
 """Matching rules as pure functions: when an order may execute against a quote, at what price
-and for how much."""
+and for how much. The fill models (alpaca_sim.fillmodel) decide which of them apply."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -36,19 +36,35 @@ def collar_price(side: str, reference: Quote, collar_pct: Decimal) -> Price:
     return round_to_tick(reference.bid * (1 - factor), up=True)
 
 
-def execution_for(
-    order: SimOrder, quote: Quote, available: Shares, *, whole_shares: bool
-) -> Execution | None:
-    """What `order` takes from `quote` now: at the touch, up to `available`, within its limit."""
+def marketable_touch(order: SimOrder, quote: Quote) -> Price | None:
+    """The touch `order` would take (ask for buys, bid for sells) if it is marketable against it
+    within its limit; None if not (or the side is empty)."""
     price, _ = quote.touch(order.side)
     limit = order.price_limit
     if price <= 0 or (limit is not None and not is_marketable(order.side, limit, price)):
         return None
+    return price
+
+
+def whole_remainder(order: SimOrder, price: Price, *, whole_shares: bool) -> Execution | None:
+    """All that is left of `order` at `price` (a notional order: the shares its remaining
+    dollars buy, to 1e-9 of a share), in whole shares where the asset is not fractionable."""
     wanted = order.remaining_notional / price if order.is_notional else order.remaining_qty
-    qty = floor_qty(min(wanted, available))
-    if whole_shares:
-        qty = Shares(qty.to_integral_value(rounding=ROUND_DOWN))
+    qty = tradable_qty(wanted, whole_shares=whole_shares)
     return Execution(price, qty) if qty > ZERO else None
+
+
+def cut_to(execution: Execution, most: Decimal, *, whole_shares: bool) -> Execution:
+    """`execution` taking at most `most` shares (rounded down to what the asset trades in), or
+    unchanged when that would leave nothing or everything."""
+    qty = tradable_qty(most, whole_shares=whole_shares)
+    return Execution(execution.price, qty) if ZERO < qty < execution.qty else execution
+
+
+def tradable_qty(qty: Decimal, *, whole_shares: bool) -> Shares:
+    """`qty` rounded down to 1e-9 of a share, or to whole shares."""
+    floored = floor_qty(qty)
+    return Shares(floored.to_integral_value(rounding=ROUND_DOWN)) if whole_shares else floored
 
 
 def is_complete(order: SimOrder, last_price: Price) -> bool:
@@ -67,19 +83,13 @@ def fills_completely(order: SimOrder, execution: Execution | None) -> bool:
     return execution.qty >= order.remaining_qty
 
 
-def find_execution(
-    order: SimOrder, market: Market, at: datetime, *, whole_shares: bool
-) -> tuple[Quote, Execution] | None:
-    """What `order` can take from the live market at `at` (market open is the caller's check)."""
+def tradable_quote(order: SimOrder, market: Market, at: datetime) -> Quote | None:
+    """The quote `order` may trade against at `at`: none while halted, stale, crossed or empty
+    on its side (market open is the caller's check)."""
     if market.is_halted(order.symbol):
         return None
     quote = market.quote(order.symbol, at)
-    if not can_trade_against(quote, order.side, at, market.stale_after):
-        return None
-    execution = execution_for(
-        order, quote, market.available(quote, order.side), whole_shares=whole_shares
-    )
-    return None if execution is None else (quote, execution)
+    return quote if can_trade_against(quote, order.side, at, market.stale_after) else None
 
 
 def race_winning_execution(order: SimOrder, quote: Quote) -> Execution | None:

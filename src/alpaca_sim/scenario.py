@@ -2,10 +2,12 @@
 
 Other traders' marketable orders ("flow", see alpaca_sim.flow) are configured with an optional
 top-level `"flow": {"rate_per_min": R, "mean_size": M}` that applies to every symbol, and an
-optional `"flow"` object in a symbol's spec that overrides either field for that symbol.
+optional `"flow"` object in a symbol's spec that overrides any of its fields for that symbol.
 `rate_per_min` is the mean number of arrivals per minute of session time (buys and sells
 together; 0, the default, means no flow: resting orders then fill only when the quote moves
-through them); `mean_size` is the mean arriving size in shares (default 100).
+through them); `mean_size` is the mean arriving size in shares (default 100);
+`informed_share` is the share of arrivals that trade in the direction the mid is about to move
+(default 0.15; alpaca_sim.flow says why). Flow fills our orders only under the `live` fill model.
 
 An optional `"refusals"` object picks which recorded Alpaca wording the venue gives a duplicate
 client_order_id and a cancel of a terminal order (readings and sources: alpaca_sim.refusals).
@@ -16,8 +18,19 @@ The `account` section says what kind of account is simulated (see AccountTerms):
 their default follows the scenario's start (`clock.start`) and each can be forced:
 `account.day_trade_rule` ("pdt" before 2026-07-06, "intraday_margin" from then) and
 `market.quote_size_unit` ("lots" of 100 shares before 2025-11-03, "shares" from then).
+
+The top-level `"fill_model"` chooses how orders fill (alpaca_sim.fillmodel): `"paper"`, the
+default, as Alpaca's paper engine does, or `"live"`, as a real market does. Under paper, the
+top-level `"partial_fill_share"` is the share of fills that are random partial fills (default
+0.1, as Alpaca documents; 0 turns them off where a test needs every fill whole).
+
+A symbol's quoted spread is either `"spread_bps"` of the mid (default 2), or `"spread_ticks"`: a
+distribution of the spread in whole ticks, drawn afresh at every market step, e.g.
+`{"1": 0.85, "2": 0.12, "3": 0.03}` (the weights must add up to 1; `spread_ticks` wins when both
+are given). The default scenario's large caps use ticks (alpaca_sim.market gives the sources).
 """
 
+import bisect
 import importlib
 import json
 import math
@@ -28,6 +41,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
+from typing import Literal
 
 from alpaca_sim.clock import require_aware
 from alpaca_sim.decimals import Dollars, Price, Shares, to_decimal
@@ -52,6 +66,8 @@ NMS Round Lots Enhancements FAQ", 28 Oct 2025); Alpaca announced it in its chang
 ROUND_LOT = 100
 DAY_TRADE_RULES = frozenset({"pdt", "intraday_margin"})
 QUOTE_SIZE_UNITS = frozenset({"lots", "shares"})
+FillModel = Literal["paper", "live"]
+FILL_MODELS: tuple[FillModel, ...] = ("paper", "live")
 
 
 @dataclass(frozen=True)
@@ -132,6 +148,7 @@ class FlowSpec:
 
     rate_per_min: float = 0.0
     mean_size: float = 100.0  # shares
+    informed_share: float = 0.15  # of arrivals, trading the way the mid is about to move
 
     @property
     def active(self) -> bool:
@@ -142,13 +159,28 @@ NO_FLOW = FlowSpec()
 
 
 @dataclass(frozen=True)
+class Spread:
+    """A symbol's quoted spread: `bps` of the mid, or, when `ticks` is set, a whole number of
+    ticks drawn at each market step (`ticks[i]` up to cumulative probability `cumulative[i]`)."""
+
+    bps: Decimal = Decimal(2)
+    ticks: tuple[int, ...] = ()
+    cumulative: tuple[float, ...] = ()
+
+    def ticks_for(self, unit: float) -> int:
+        """The spread in ticks for a uniform draw `unit` in [0, 1)."""
+        index = bisect.bisect_right(self.cumulative, unit)
+        return self.ticks[min(index, len(self.ticks) - 1)]
+
+
+@dataclass(frozen=True)
 class Scenario:
     name: str
     cash: Dollars
     positions: Mapping[str, PositionSpec]
     assets: Mapping[str, AssetSpec]
     prices: Mapping[str, Price]
-    spreads: Mapping[str, Decimal]  # basis points of the mid
+    spreads: Mapping[str, Spread]
     volatility: Mapping[str, Decimal]  # annualised, e.g. 0.30
     sizes: Mapping[str, int]  # typical displayed size per side, in shares
     clock: ClockSpec
@@ -166,6 +198,8 @@ class Scenario:
     flow: Mapping[str, FlowSpec] = field(default_factory=dict)  # absent symbol: NO_FLOW
     refusals: RefusalWording = field(default_factory=RefusalWording)  # alpaca_sim.refusals
     quote_size_unit: str = "shares"
+    fill_model: FillModel = "paper"
+    partial_fill_share: float = 0.10  # paper: Alpaca docs, "Paper trading"
 
     @property
     def account_type(self) -> str:
@@ -230,7 +264,7 @@ def _build(d: Mapping[str, object]) -> Scenario:
         positions=_positions(_section(d, "positions"), specs),
         assets={s: _asset(s, spec) for s, spec in specs.items()},
         prices={s: _positive(spec, "price") for s, spec in specs.items()},
-        spreads={s: to_decimal(spec.get("spread_bps", "2")) for s, spec in specs.items()},
+        spreads={s: _spread(s, spec) for s, spec in specs.items()},
         volatility={s: to_decimal(spec.get("volatility", "0.3")) for s, spec in specs.items()},
         sizes={s: _positive_int(spec, "size", 300) for s, spec in specs.items()},
         clock=clock,
@@ -255,6 +289,8 @@ def _build(d: Mapping[str, object]) -> Scenario:
             QUOTE_SIZE_UNITS,
             "lots" if clock.start.date() < SHARE_SIZES_FROM else "shares",
         ),
+        fill_model=_fill_model(d.get("fill_model", "paper")),
+        partial_fill_share=_share(d, "partial_fill_share", Scenario.partial_fill_share),
     )
 
 
@@ -293,6 +329,31 @@ def _choice(d: Mapping[str, object], key: str, allowed: frozenset[str], default:
     return value
 
 
+def _fill_model(value: object) -> FillModel:
+    if value not in FILL_MODELS:
+        raise ValueError(f"fill_model must be one of {list(FILL_MODELS)}, got {value!r}")
+    return value
+
+
+def _spread(symbol: str, spec: Mapping[str, object]) -> Spread:
+    bps = to_decimal(spec.get("spread_bps", "2"))
+    if bps <= 0:
+        raise ValueError(f"{symbol}: spread_bps must be > 0")
+    weights = _section(spec, "spread_ticks")
+    if not weights:
+        return Spread(bps=bps)
+    pairs = sorted((int(str(ticks)), to_decimal(weight)) for ticks, weight in weights.items())
+    if any(ticks < 1 or weight <= 0 for ticks, weight in pairs):
+        raise ValueError(f"{symbol}: spread_ticks maps ticks >= 1 to weights > 0")
+    if sum(weight for _, weight in pairs) != 1:
+        raise ValueError(f"{symbol}: spread_ticks weights must add up to 1")
+    running, cumulative = Decimal(0), []
+    for _, weight in pairs:
+        running += weight
+        cumulative.append(float(running))
+    return Spread(bps=bps, ticks=tuple(t for t, _ in pairs), cumulative=tuple(cumulative))
+
+
 def _flows(
     default: Mapping[str, object], specs: Mapping[str, Mapping[str, object]]
 ) -> dict[str, FlowSpec]:
@@ -302,6 +363,7 @@ def _flows(
         flow = FlowSpec(
             rate_per_min=_non_negative(merged, "rate_per_min"),
             mean_size=_positive_float(merged, "mean_size", FlowSpec.mean_size),
+            informed_share=_share(merged, "informed_share", FlowSpec.informed_share),
         )
         if flow.active:
             flows[symbol] = flow
@@ -342,6 +404,13 @@ def _positive_float(d: Mapping[str, object], key: str, default: float) -> float:
     value = float(str(d.get(key, default)))
     if not value > 0 or math.isinf(value):
         raise ValueError(f"{key!r} must be > 0 and finite")
+    return value
+
+
+def _share(d: Mapping[str, object], key: str, default: float) -> float:
+    value = float(str(d.get(key, default)))
+    if not 0 <= value <= 1:
+        raise ValueError(f"{key!r} must be between 0 and 1")
     return value
 
 

@@ -13,7 +13,7 @@ from alpaca_sim.asset_listing import AssetQuery, list_assets
 from alpaca_sim.clock import SimClock
 from alpaca_sim.engine import ArmedFault, Engine, TradeUpdate
 from alpaca_sim.errors import BAD_REQUEST, SimError, bad_request, not_found
-from alpaca_sim.inputs import closing_qty, scripted_price, scripted_size
+from alpaca_sim.inputs import closing_qty, positive_qty, scripted_price, scripted_size
 from alpaca_sim.orders import SimOrder
 from alpaca_sim.rules import (
     OrderRequest,
@@ -315,6 +315,17 @@ class Venue:
             if reads < 0:
                 raise bad_request("reads must be >= 0")
             engine.unpriced_fills.append(ArmedFault(name, hidden_reads=reads))
+
+    def partial_fill_next(self, symbol: str, qty: str, count: int = 1) -> None:
+        """The next `count` fills on `symbol` take at most `qty` shares each, the rest of the
+        order working on: the paper engine's random partial fills (alpaca_sim.fillmodel), at a
+        moment the caller chooses. A fill-or-kill order is never cut."""
+        with self._op() as engine:
+            name = self._known(symbol).symbol
+            cap = positive_qty(qty)
+            if count < 1:
+                raise bad_request("count must be >= 1")
+            engine.partial_fills.extend(ArmedFault(name, partial_qty=cap) for _ in range(count))
 
     # ----- lookups -----
 

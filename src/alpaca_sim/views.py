@@ -137,6 +137,7 @@ def state_view(engine: Engine, *, seed: int) -> Json:
     return {
         "seed": seed,
         "scenario": engine.scenario.name,
+        "fill_model": engine.scenario.fill_model,
         "now": iso(at),
         "clock": clock_wire(at, engine.calendar),
         "account": account_view(engine, at),

@@ -1,15 +1,9 @@
-"""The real alpaca-py TradingStream against the sim; REST agrees with the stream at every step.
-
-TradingStream runs its own event loop in a thread (`run()`). Its stop() only takes effect when
-its receive loop wakes (a 5 s poll), so the recorder drops the sim's connections right after
-stop() to make it exit at once.
-"""
+"""The real alpaca-py TradingStream against the sim; REST agrees with the stream at every step
+(the recorder: stream_recorder.py)."""
 
 from __future__ import annotations
 
 import asyncio
-import queue
-import threading
 from collections.abc import AsyncIterator
 from decimal import Decimal
 
@@ -18,42 +12,9 @@ from alpaca.trading.client import TradingClient
 from alpaca.trading.enums import OrderSide, OrderStatus, TimeInForce
 from alpaca.trading.models import TradeUpdate
 from alpaca.trading.requests import LimitOrderRequest, MarketOrderRequest
-from alpaca.trading.stream import TradingStream
+from stream_recorder import StreamRecorder
 
 from alpaca_sim.server import SimServer
-
-WAIT_SECONDS = 30.0
-"""Hang guard: what is awaited happens within milliseconds (a stopping stream thread: ~1 s)."""
-
-
-class StreamRecorder:
-    def __init__(self, sim: SimServer) -> None:
-        self._sim = sim
-        self.stream = TradingStream(sim.api_key, sim.api_secret, url_override=sim.stream_url)
-        self.updates: queue.Queue[TradeUpdate] = queue.Queue()
-        self.stream.subscribe_trade_updates(self._record)
-        self._thread = threading.Thread(target=self.stream.run, daemon=True)
-
-    async def _record(self, update: TradeUpdate) -> None:
-        self.updates.put(update)
-
-    async def start(self) -> None:
-        self._thread.start()
-        async with asyncio.timeout(WAIT_SECONDS):
-            await self._sim.hub.wait_listening(1)
-
-    async def until(self, event: str) -> list[TradeUpdate]:
-        """Updates up to and including the first `event`."""
-        seen: list[TradeUpdate] = []
-        while not seen or seen[-1].event != event:
-            seen.append(await asyncio.to_thread(self.updates.get, timeout=WAIT_SECONDS))
-        return seen
-
-    async def stop(self) -> None:
-        await asyncio.to_thread(self.stream.stop)
-        self._sim.faults.drop_streams()
-        await asyncio.to_thread(self._thread.join, WAIT_SECONDS)
-        assert not self._thread.is_alive()
 
 
 @pytest.fixture
@@ -75,10 +36,10 @@ async def assert_rest_agrees(trading: TradingClient, update: TradeUpdate) -> Non
 async def test_partial_fills_then_cancel_reach_the_stream_and_rest_agrees(
     sim: SimServer, trading: TradingClient, recorder: StreamRecorder, control
 ):
+    await control("POST", "quotes", {"symbol": "AAPL", "bid": "100.00", "ask": "100.02"})
+    # The paper engine's random partial fills, on cue: the next two fills take 10 shares each.
     await control(
-        "POST",
-        "quotes",
-        {"symbol": "AAPL", "bid": "100.00", "ask": "100.02", "bid_size": 10, "ask_size": 10},
+        "POST", "faults", {"kind": "partial_fill", "symbol": "AAPL", "qty": "10", "count": 2}
     )
     order = await asyncio.to_thread(
         trading.submit_order,
@@ -98,7 +59,7 @@ async def test_partial_fills_then_cancel_reach_the_stream_and_rest_agrees(
     assert Decimal(str(first[-1].price)) == Decimal("100.02")
     await assert_rest_agrees(trading, first[-1])
 
-    await control("POST", "clock", {"advance": 1})  # next market step: the size refreshes
+    await control("POST", "clock", {"advance": 1})  # the next market step: still marketable
     second = await recorder.until("partial_fill")
     assert Decimal(second[-1].order.filled_qty) == 20
     assert second[-1].execution_id != first[-1].execution_id

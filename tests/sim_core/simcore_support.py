@@ -78,6 +78,17 @@ def step(venue: Venue, seconds: float = 1.0) -> None:
     venue.tick()
 
 
+def settle(venue: Venue, order_id: str, *, steps: int = 30) -> dict[str, object]:
+    """Step the clock a market step at a time until the order is done (a paper partial fill
+    leaves the rest working until a later step) or `steps` have passed; the order as it is."""
+    for _ in range(steps):
+        order = venue.get_order(order_id)
+        if order["status"] in {"filled", "canceled", "expired", "rejected", "replaced"}:
+            return order
+        step(venue)
+    return venue.get_order(order_id)
+
+
 def order_in(status: OrderStatus) -> SimOrder:
     """A bare 10-share limit buy record in `status`, for table-level tests."""
     return SimOrder(

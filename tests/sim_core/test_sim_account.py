@@ -3,7 +3,7 @@
 from datetime import timedelta
 from decimal import Decimal
 
-from simcore_support import CLOSE, limit, make_venue, market, refused, step
+from simcore_support import CLOSE, limit, make_venue, market, refused, settle, step
 
 from alpaca_sim import default_scenario
 
@@ -29,8 +29,10 @@ def test_starting_account_matches_the_scenario() -> None:
 
 def test_open_limit_buy_holds_limit_times_remaining_until_filled_or_canceled() -> None:
     venue = make_venue()
-    venue.script_quote("AAPL", bid="99.90", ask="100.10", ask_size="4")
+    venue.script_quote("AAPL", bid="99.90", ask="100.10")
+    venue.partial_fill_next("AAPL", "4")
     order = venue.submit_order(limit("AAPL", "buy", "10", "100.50"))
+    venue.script_quote("AAPL", bid="100.90", ask="101.10")  # the rest is no longer marketable
     # 4 filled at 100.10 (cash spent), 6 still held at the limit price
     assert Decimal(venue.account()["cash"]) == CASH - Decimal("400.40")
     assert bp(venue) == CASH - Decimal("400.40") - Decimal("603.00")
@@ -96,12 +98,14 @@ def test_open_sells_reduce_qty_available_not_qty() -> None:
 def test_position_disappears_when_sold_out_and_avg_entry_is_volume_weighted() -> None:
     venue = make_venue()
     venue.script_quote("TSLA", bid="430.00", ask="430.20", bid_size="1000", ask_size="1000")
-    venue.submit_order(limit("TSLA", "buy", "6", "430.20"))
+    bought = venue.submit_order(limit("TSLA", "buy", "6", "430.20"))
+    assert settle(venue, bought["id"])["status"] == "filled"
     position = venue.get_position("TSLA")
     expected_avg = (Decimal("352.75") * 14 + Decimal("430.20") * 6) / 20
     assert position["qty"] == "20"
     assert Decimal(position["avg_entry_price"]) == expected_avg.quantize(Decimal("1e-10"))
-    venue.submit_order(market("TSLA", "sell", "20"))
+    sold = venue.submit_order(market("TSLA", "sell", "20"))
+    assert settle(venue, sold["id"])["status"] == "filled"
     assert all(p["symbol"] != "TSLA" for p in venue.list_positions())
     assert refused(lambda: venue.get_position("TSLA")).status == 404
 

@@ -12,7 +12,8 @@ def drive(venue: Venue) -> None:
     resting = venue.submit_order(limit("NVDA", "buy", "50", "189.60"))
     venue.submit_order(limit("XOM", "sell", "10.5", "118.00"))
     step(venue, 37)
-    venue.script_quote("MSFT", bid="507.00", ask="507.30", ask_size="2")
+    venue.script_quote("MSFT", bid="507.00", ask="507.30")
+    venue.partial_fill_next("MSFT", "2")
     venue.submit_order(market("MSFT", "buy", "5"))
     step(venue, 120)
     if venue.get_order(resting["id"])["status"] not in {"filled", "canceled"}:

@@ -1,5 +1,6 @@
-"""Other traders' marketable flow: it hits our resting limits at their price, in price then
-time priority, deterministically, and never while halted or outside the session."""
+"""Other traders' marketable flow (the live fill model): it hits our resting limits at their price,
+in price then time priority, deterministically, and never while halted or outside the session;
+under the paper model it fills nothing."""
 
 import json
 from datetime import UTC, datetime
@@ -16,16 +17,19 @@ from alpaca_sim.scenario import NO_FLOW, FlowSpec
 BID, ASK = "271.40", "271.60"  # AAPL held still by a script, 20 cents wide
 
 
-def scenario_data(**flow: object) -> dict[str, Any]:
+def scenario_data(fill_model: str = "live", **flow: object) -> dict[str, Any]:
     text = resources.files("alpaca_sim").joinpath("scenarios/default.json").read_text("utf-8")
     data: dict[str, Any] = json.loads(text)
+    data["fill_model"] = fill_model
     if flow:
         data["flow"] = flow
     return data
 
 
-def flow_venue(seed: int = 7, *, bid_size: str = "400", **flow: object) -> Venue:
-    venue = Venue(scenario_from_dict(scenario_data(**flow)), seed=seed)
+def flow_venue(
+    seed: int = 7, *, bid_size: str = "400", fill_model: str = "live", **flow: object
+) -> Venue:
+    venue = Venue(scenario_from_dict(scenario_data(fill_model, **flow)), seed=seed)
     venue.script_quote("AAPL", bid=BID, ask=ASK, bid_size=bid_size, ask_size="400")
     return venue
 
@@ -96,6 +100,14 @@ def test_a_resting_order_inside_the_spread_is_hit_at_its_limit(side: str, price:
     assert {f["price"] for f in fills} == {price}
     quote = venue.latest_quotes(["AAPL"])["quotes"]["AAPL"]
     assert (quote["bp"], quote["ap"]) == (271.4, 271.6)  # type: ignore[index]
+
+
+def test_the_paper_engine_lets_no_flow_fill_a_resting_order() -> None:
+    venue = flow_venue(rate_per_min=120, mean_size=50, fill_model="paper")
+    inside = venue.submit_order(limit("AAPL", "buy", "5", "271.50"))
+    step(venue, 600)
+    assert venue.get_order(inside["id"])["status"] == "new"
+    assert fills_of(venue, inside["id"]) == []
 
 
 def test_orders_not_at_or_inside_our_touch_are_not_hit() -> None:
@@ -180,7 +192,7 @@ def test_a_different_seed_gives_different_flow() -> None:
 
 def test_turning_flow_on_leaves_the_price_paths_as_they_were() -> None:
     with_flow = Venue(scenario_from_dict(scenario_data(rate_per_min=60)), seed=4)
-    without = Venue(default_scenario(), seed=4)
+    without = Venue(default_scenario(), seed=4)  # paper, no flow
     for venue in (with_flow, without):
         venue.submit_order(limit("TSLA", "buy", "1", "431.80"))
         step(venue, 600)

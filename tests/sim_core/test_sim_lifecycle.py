@@ -56,7 +56,8 @@ def test_cancel_is_asynchronous_with_latency_and_releases_the_hold_on_confirmati
 def test_a_fill_can_win_the_race_against_a_cancel() -> None:
     venue = make_venue()
     updates = recorded(venue)
-    venue.script_quote("AAPL", bid="270.00", ask="270.10", ask_size="4")
+    venue.script_quote("AAPL", bid="270.00", ask="270.10")
+    venue.partial_fill_next("AAPL", "4")
     order = venue.submit_order(limit("AAPL", "buy", "10", "270.10"))
     venue.script_quote("AAPL", bid="271.00", ask="271.20")  # no longer marketable
     venue.race_fill_on_next_cancel("AAPL")
@@ -102,7 +103,8 @@ def test_day_orders_expire_when_the_clock_passes_the_close() -> None:
 def test_partially_filled_day_order_expires_with_its_fills() -> None:
     venue = make_venue()
     venue.clock.set(CLOSE - timedelta(seconds=10))
-    venue.script_quote("AAPL", bid="270.00", ask="270.10", ask_size="3", hold=False)
+    venue.script_quote("AAPL", bid="270.00", ask="270.10", hold=False)
+    venue.partial_fill_next("AAPL", "3")
     order = venue.submit_order(limit("AAPL", "buy", "10", "270.10"))
     assert order["filled_qty"] == "3"
     step(venue, 30)
@@ -129,14 +131,15 @@ def test_orders_outside_the_session_are_accepted_and_routed_at_the_next_open() -
 
 def test_ioc_cancels_what_it_cannot_fill_at_once_and_fok_all_or_nothing() -> None:
     venue = make_venue()
-    venue.script_quote("AAPL", bid="270.00", ask="270.10", ask_size="4")
+    venue.script_quote("AAPL", bid="270.00", ask="270.10")
+    venue.partial_fill_next("AAPL", "4")
     ioc = venue.submit_order(limit("AAPL", "buy", "10", "270.10", time_in_force="ioc"))
     assert (ioc["status"], ioc["filled_qty"]) == ("canceled", "4")
-    venue.script_quote("AAPL", bid="270.00", ask="270.10", ask_size="4")
+    fok_away = venue.submit_order(limit("AAPL", "buy", "10", "270.05", time_in_force="fok"))
+    assert (fok_away["status"], fok_away["filled_qty"]) == ("canceled", "0")
+    venue.partial_fill_next("AAPL", "4")  # a fill-or-kill is never cut short
     fok = venue.submit_order(limit("AAPL", "buy", "10", "270.10", time_in_force="fok"))
-    assert (fok["status"], fok["filled_qty"]) == ("canceled", "0")
-    fok_ok = venue.submit_order(limit("AAPL", "buy", "4", "270.10", time_in_force="fok"))
-    assert fok_ok["status"] == "filled"
+    assert (fok["status"], fok["filled_qty"]) == ("filled", "10")
 
 
 def test_cancel_all_reports_each_order() -> None:

@@ -23,6 +23,9 @@ PDT_FIELDS = {"daytrade_count", "pattern_day_trader", "daytrading_buying_power"}
 def scenario_dict(edit: Callable[[dict[str, Any]], None] = lambda _: None) -> dict[str, Any]:
     text = resources.files("alpaca_sim").joinpath("scenarios/default.json").read_text("utf-8")
     data: dict[str, Any] = json.loads(text)
+    # Day-trade and buying-power arithmetic is checked order by order, so every fill is whole
+    # (paper's random partial fills are alpaca_sim.fillmodel's, tested there).
+    data["partial_fill_share"] = 0
     edit(data)
     return data
 

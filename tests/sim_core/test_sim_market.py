@@ -33,11 +33,31 @@ def test_walk_quotes_stay_on_the_tick_grid_uncrossed_with_displayed_size() -> No
             assert at - quote.timestamp < timedelta(seconds=1)
 
 
-def test_spread_follows_the_scenario_within_tick_rounding() -> None:
+def test_a_spread_in_bps_follows_the_scenario_within_tick_rounding() -> None:
     market = new_market(2)
-    quote = market.quote("SPY", START)
+    quote = market.quote("DFNCT", START)
     spread_bps = (quote.ask - quote.bid) / quote.mid * 10000
-    assert Decimal("0.9") <= spread_bps <= Decimal("1.3")  # 1 bp, rounded outward to cents
+    assert Decimal("5") <= spread_bps <= Decimal("5") + Decimal("0.02") / quote.mid * 10000
+
+
+def test_large_caps_quote_one_tick_most_of_the_time_at_their_scenario_shares() -> None:
+    market = new_market(4)
+    scenario = default_scenario()
+    steps = range(1, 6001)
+    for symbol in ("SPY", "AAPL", "MSFT"):
+        spread = scenario.spreads[symbol]
+        ticks = []
+        for second in steps:
+            quote = market.quote(symbol, START + timedelta(seconds=second))
+            width = (quote.ask - quote.bid) / Decimal("0.01")
+            assert width == width.to_integral_value(), "a whole number of ticks"
+            assert quote.bid <= quote.mid <= quote.ask
+            ticks.append(int(width))
+        assert set(ticks) <= set(spread.ticks)
+        one_tick = ticks.count(1) / len(ticks)
+        assert one_tick > 0.5, f"{symbol}: one tick most of the time"
+        assert abs(one_tick - spread.cumulative[0]) < 0.03, f"{symbol}: {one_tick}"
+        assert len(set(ticks)) > 1, f"{symbol}: wider sometimes"
 
 
 def test_prices_actually_move_and_stay_plausible_over_a_session() -> None:

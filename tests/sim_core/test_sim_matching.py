@@ -1,5 +1,5 @@
-"""Matching through the venue: touch fills up to displayed size, partials, resting limits,
-the market-order collar, and quotes that must never be traded against."""
+"""Matching through the venue under the default (paper) fill model: whole fills at the touch,
+partials, resting limits, the market-order collar, and quotes never to be traded against."""
 
 from decimal import Decimal
 
@@ -10,36 +10,43 @@ from alpaca_sim.market import Quote
 from alpaca_sim.matching import collar_price
 
 
-def test_marketable_limit_fills_at_the_touch_up_to_the_displayed_size() -> None:
+def test_a_marketable_limit_fills_whole_at_the_touch_whatever_the_displayed_size() -> None:
     venue = make_venue()
     venue.script_quote("AAPL", bid="100.00", ask="100.10", bid_size="50", ask_size="30")
     order = venue.submit_order(limit("AAPL", "buy", "100", "100.50"))
-    assert order["status"] == "partially_filled"
-    assert order["filled_qty"] == "30"
+    assert order["status"] == "filled"
+    assert order["filled_qty"] == "100"  # paper does not check the quote's size
     assert order["filled_avg_price"] == "100.1"  # the touch, not the limit
 
 
-def test_remainder_fills_as_the_market_moves_on_later_ticks() -> None:
+def test_a_partial_fills_remainder_fills_as_the_market_moves() -> None:
     venue = make_venue()
     updates = recorded(venue)
-    venue.script_quote("AAPL", bid="100.00", ask="100.10", bid_size="50", ask_size="30")
-    order = venue.submit_order(limit("AAPL", "buy", "100", "100.50"))
-    venue.tick()  # same instant: the displayed 30 are used up, nothing more
+    venue.script_quote("AAPL", bid="100.00", ask="100.10")
+    venue.partial_fill_next("AAPL", "30")
+    order = venue.submit_order(limit("AAPL", "buy", "100", "100.05"))
+    assert venue.get_order(order["id"])["filled_qty"] == "0"  # not marketable yet
+    venue.script_quote("AAPL", bid="99.95", ask="100.05")
     assert venue.get_order(order["id"])["filled_qty"] == "30"
-    venue.script_quote("AAPL", bid="100.10", ask="100.20", bid_size="50", ask_size="40")
-    assert venue.get_order(order["id"])["filled_qty"] == "70"
-    step(venue)  # the next market step shows fresh size at the same scripted touch
+    step(venue)  # the next market step: still marketable, the rest fills
     final = venue.get_order(order["id"])
     assert final["status"] == "filled"
     assert final["filled_qty"] == "100"
-    expected_vwap = (Decimal("100.10") * 30 + Decimal("100.20") * 70) / 100
-    assert Decimal(final["filled_avg_price"]) == expected_vwap
     fills = [u for u in updates.for_order(order["id"]) if u["execution_id"]]
     assert [(u["event"], u["qty"], u["price"]) for u in fills] == [
-        ("partial_fill", "30", "100.1"),
-        ("partial_fill", "40", "100.2"),
-        ("fill", "30", "100.2"),
+        ("partial_fill", "30", "100.05"),
+        ("fill", "70", "100.05"),
     ]
+
+
+def test_a_partial_fill_is_never_forced_on_a_fill_or_kill_and_waits_for_the_next_fill() -> None:
+    venue = make_venue()
+    venue.script_quote("AAPL", bid="100.00", ask="100.10")
+    venue.partial_fill_next("AAPL", "1")
+    fok = venue.submit_order(limit("AAPL", "buy", "5", "100.10", time_in_force="fok"))
+    assert (fok["status"], fok["filled_qty"]) == ("filled", "5")
+    later = venue.submit_order(limit("AAPL", "buy", "5", "100.10"))
+    assert (later["status"], later["filled_qty"]) == ("partially_filled", "1")
 
 
 def test_resting_limit_fills_only_when_the_market_reaches_it() -> None:
@@ -77,20 +84,20 @@ def test_resting_sell_fills_when_the_bid_rises_to_it_on_the_random_walk() -> Non
 
 def test_market_order_carries_the_collar_and_rests_beyond_it() -> None:
     venue = make_venue()
-    venue.script_quote("AAPL", bid="99.90", ask="100.00", ask_size="10")
+    venue.script_quote("AAPL", bid="99.90", ask="100.00")
+    venue.partial_fill_next("AAPL", "10")
     order = venue.submit_order(market("AAPL", "buy", "30"))
     assert order["type"] == "market"
     assert order["limit_price"] is None
     assert order["filled_qty"] == "10"
-    venue.script_quote("AAPL", bid="101.40", ask="101.50", ask_size="10")
-    assert venue.get_order(order["id"])["filled_qty"] == "20"
-    venue.script_quote("AAPL", bid="102.40", ask="102.50", ask_size="10")  # beyond 100 * 1.02
+    venue.script_quote("AAPL", bid="102.40", ask="102.50")  # beyond 100 * 1.02
     step(venue, 5)
     resting = venue.get_order(order["id"])
-    assert resting["filled_qty"] == "20"
+    assert resting["filled_qty"] == "10"
     assert resting["status"] == "partially_filled"
-    venue.script_quote("AAPL", bid="101.90", ask="102.00", ask_size="10")
-    assert venue.get_order(order["id"])["status"] == "filled"
+    venue.script_quote("AAPL", bid="101.90", ask="102.00")
+    filled = venue.get_order(order["id"])
+    assert (filled["status"], filled["filled_qty"]) == ("filled", "30")
 
 
 def test_collar_price_is_two_percent_through_the_last_touch_on_the_tick_grid() -> None:
@@ -140,10 +147,12 @@ def test_halted_symbol_accepts_orders_but_never_fills_and_its_quote_goes_stale()
 
 def test_non_fractionable_assets_fill_in_whole_shares() -> None:
     venue = make_venue()
-    venue.script_quote("AAPL", bid="100.00", ask="100.10", ask_size="5.5")
+    venue.script_quote("AAPL", bid="100.00", ask="100.10")
+    venue.partial_fill_next("AAPL", "5.5")
     frac = venue.submit_order(limit("AAPL", "buy", "7.25", "100.10"))
     assert frac["filled_qty"] == "5.5"
-    venue.script_quote("BRK.B", bid="497.00", ask="497.10", ask_size="2.5")
+    venue.script_quote("BRK.B", bid="497.00", ask="497.10")
+    venue.partial_fill_next("BRK.B", "2.5")
     whole = venue.submit_order(limit("BRK.B", "buy", "3", "497.10"))
     assert whole["filled_qty"] == "2"
 

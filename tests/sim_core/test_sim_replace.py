@@ -13,7 +13,8 @@ from alpaca_sim.rules import check_replaceable
 
 def test_replace_returns_a_new_order_and_the_old_one_becomes_replaced() -> None:
     venue = make_venue()
-    venue.script_quote("AAPL", bid="270.00", ask="270.10", ask_size="3")
+    venue.script_quote("AAPL", bid="270.00", ask="270.10")
+    venue.partial_fill_next("AAPL", "3")
     old = venue.submit_order(limit("AAPL", "buy", "10", "270.10"))
     assert old["filled_qty"] == "3"
     venue.script_quote("AAPL", bid="271.00", ask="271.10", ask_size="0")

@@ -25,7 +25,8 @@ def test_default_scenario_is_the_documented_account() -> None:
     assert all(scenario.assets[s].fractionable for s in HOLDINGS - {"BRK.B"})
     assert any(a.status == "inactive" for a in scenario.assets.values())
     assert any(a.status == "active" and not a.tradable for a in scenario.assets.values())
-    assert all(Decimal(1) <= scenario.spreads[s] <= Decimal(5) for s in HOLDINGS)
+    assert all(scenario.spreads[s].ticks[0] == 1 for s in HOLDINGS)  # quoted in whole ticks
+    assert scenario.fill_model == "paper"
     assert scenario.clock.start == datetime(2026, 11, 24, 14, 45, tzinfo=UTC)
     assert (scenario.latency.ack_ms, scenario.latency.fill_ms) == (0, 0)
     assert (scenario.rate_limit_per_min, scenario.rate_limit_enabled) == (200, True)

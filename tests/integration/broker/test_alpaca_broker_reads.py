@@ -20,12 +20,13 @@ async def test_clock(broker: AlpacaBroker) -> None:
     assert clock.next_open == datetime(2026, 11, 25, 14, 30, tzinfo=UTC)
 
 
-async def test_account_is_exact_and_tradable(broker: AlpacaBroker) -> None:
+async def test_account_is_exact_and_tradable(broker: AlpacaBroker, sim: SimServer) -> None:
     account = await broker.account()
 
     assert account.cash == Decimal("40125.37")
     assert account.buying_power == Decimal("40125.37")
-    assert account.equity == Decimal("99214.34")
+    # Positions valued at the quotes' mids: the sim's own figure to the cent, no float in between.
+    assert account.equity == Decimal(str(sim.venue.account()["equity"]))
     assert account.trading_blocked is False
 
 

@@ -110,8 +110,9 @@ async def test_crash_after_the_first_submit_then_retry(sim: SimServer) -> None:
 
 
 async def test_crash_after_a_partial_fill_then_retry(sim: SimServer) -> None:
-    # Displayed bid size 2 above the market: the walk's last AAPL limit fills 2 and rests.
-    sim.faults.script_quote("AAPL", bid="271.80", ask="271.90", bid_size="2")
+    # A bid above the market and a partial fill of 2: the walk's last AAPL limit fills 2, rests.
+    sim.faults.script_quote("AAPL", bid="271.80", ask="271.90")
+    sim.faults.partial_fill_next("AAPL", "2")
     harness, _ = await crash_at(sim, first_partial_fill)
     sim.faults.clear_quote("AAPL")  # the rest of the order is no longer marketable
 

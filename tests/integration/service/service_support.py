@@ -139,6 +139,24 @@ class SimThread:
 
         return asyncio.run_coroutine_threadsafe(run(), self._loop).result(SIM_START_TIMEOUT_S)
 
+    def wait_filled(self, order_id: str, timeout_s: float = SIM_START_TIMEOUT_S) -> None:
+        """Wait until the order is filled: a paper partial fill leaves its rest to a later
+        market step (a second of the sim's wall-clock time). `timeout_s` is a hang guard."""
+        filled = threading.Event()
+
+        def watch(server: SimServer) -> None:
+            def on_update(update: Mapping[str, Any]) -> None:
+                if update["event"] == "fill" and update["order"]["id"] == order_id:
+                    filled.set()
+
+            server.venue.subscribe(on_update)
+            if server.venue.get_order(order_id)["status"] == "filled":
+                filled.set()
+
+        self.call(watch)
+        if not filled.wait(timeout_s):
+            raise AssertionError(f"order {order_id} did not fill within {timeout_s} s")
+
     def requests(self, method: str, path: str) -> list[dict[str, object]]:
         """The sim's request log entries for `method path`."""
         entries = self.call(lambda server: server.context.log.entries())

@@ -237,8 +237,10 @@ def test_a_buy_an_earlier_attempt_filled_says_so_not_below_min_notional(
 
     def earlier_attempt(server: SimServer) -> dict[str, Any]:
         """What an attempt that crashed after its buy filled leaves at the broker: its order,
-        filled to within 50 cents of the plan (a market buy fills at the ask)."""
+        filled to within 50 cents of the plan (a market buy fills at the ask, held still so a
+        paper partial fill's rest fills at the same price)."""
         [quote] = server.venue.latest_quotes(["MSFT"])["quotes"].values()
+        server.venue.script_quote("MSFT", bid=str(quote["bp"]), ask=str(quote["ap"]))
         qty = ((Decimal("2500.00") - Decimal("0.50")) / Decimal(str(quote["ap"]))).quantize(
             Decimal("1e-9"), rounding=ROUND_DOWN
         )
@@ -250,6 +252,7 @@ def test_a_buy_an_earlier_attempt_filled_says_so_not_below_min_notional(
 
     placed = sim.call(earlier_attempt)
     assert placed["client_order_id"] == earlier_id
+    sim.wait_filled(str(placed["id"]))  # the attempt crashed after its buy filled
 
     result = invoke(handler, event)
 

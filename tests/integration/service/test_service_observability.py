@@ -20,8 +20,8 @@ from service_support import (
 from tests.support.aws_stack import AwsStack
 
 from plan_executor import invocation
-from plan_executor.adapters.eventbridge_detail import fit_detail
-from plan_executor.domain.results import ExecutionResult
+from plan_executor.adapters.eventbridge_detail import entry_bytes, fit_detail
+from plan_executor.domain.results import LEDGER_ONLY_FIELDS, ExecutionResult
 
 PLAN = "mixed-sell-and-buy.json"
 
@@ -56,10 +56,13 @@ def test_a_result_stored_trimmed_still_counts_every_order(
 ) -> None:
     """A result too large for one event is stored and answered trimmed (child orders left
     out); the metrics still count the orders the execution placed. The trimming threshold is
-    lowered here (a real one takes a plan of more than ~160 items)."""
+    lowered here to a byte below this result's whole size, so it is trimmed however many child
+    orders the walk sent (a real one takes a plan of more than ~160 items)."""
 
     def trimmed_form(runtime: Any, result: ExecutionResult) -> dict[str, Any]:
-        fitted = fit_detail(result, source="plan-executor", detail_type="x", limit=8_000)
+        whole = result.model_dump_json(exclude=set(LEDGER_ONLY_FIELDS))
+        limit = entry_bytes("plan-executor", "x", whole) - 1
+        fitted = fit_detail(result, source="plan-executor", detail_type="x", limit=limit)
         stored: dict[str, Any] = json.loads(fitted.detail)
         return stored
 
