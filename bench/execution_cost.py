@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import random
 import statistics
 import sys
@@ -65,6 +66,12 @@ from plan_executor.ports import BrokerOrder, OrderRequest
 
 MODELS = ("paper", "live")
 METHODS = ("normal", "walk", "market")
+MODEL_METHODS = {"paper": ("normal", "market"), "live": METHODS}
+"""The walk diagnostic runs on live only: on paper no passive price can fill (measured once,
+before the per-item choice: the walk cost 1.5x market there and took 8x as long)."""
+PAPER_SPEED = 1.0
+"""paper runs at the wall's pace: NORMAL sends market orders there, nothing waits long, and
+the time bound compares plans whose sim latencies (acks, fills) are then real milliseconds."""
 ITEM_NOTIONAL = Decimal(2000)
 QTY_STEP = Decimal("0.000000001")
 FILLED_TARGET = 0.99
@@ -72,7 +79,7 @@ LIVE_COST_TARGET = 0.7
 """live: NORMAL's cost at most this fraction of the price-improved market orders' cost."""
 PAPER_TIME_TARGET = 1.2
 """paper: NORMAL's plan time at most this multiple of the market-order plan's time."""
-FLOW = {"rate_per_min": 20, "mean_size": 100}
+FLOW: dict[str, float] = {"rate_per_min": 20, "mean_size": 100}
 """Other traders' marketable orders on every symbol (alpaca_sim.flow), live model only: one
 every 3 s of market time on average, 100 shares on average. An assumption, not a measurement
 (a large cap prints thousands of trades a minute, most of them odd lots and few at our price);
@@ -115,8 +122,10 @@ class MethodRun:
     requests: int
 
 
-async def one_run(model: str, seed: int, method: str, items: int, speed: float) -> MethodRun:
-    scenario = cost_scenario(items, seed=seed, model=model)
+async def one_run(
+    model: str, seed: int, method: str, items: int, speed: float, flow: Mapping[str, float]
+) -> MethodRun:
+    scenario = cost_scenario(items, seed=seed, model=model, flow=flow)
     plan = plan_items(symbol_names(items), notional=ITEM_NOTIONAL, rng=random.Random(seed))
     async with sim_process(scenario, seed=seed, speed=speed) as sim:
         detail = plan_detail(
@@ -135,7 +144,7 @@ async def one_run(model: str, seed: int, method: str, items: int, speed: float) 
         )
 
 
-def cost_scenario(items: int, *, seed: int, model: str) -> Json:
+def cost_scenario(items: int, *, seed: int, model: str, flow: Mapping[str, float] = FLOW) -> Json:
     """The rig's generated market with spreads in ticks, the model's fills and its flow."""
     scenario = generated_scenario(items, seed=seed)
     rng = random.Random(seed * 7919)
@@ -144,7 +153,7 @@ def cost_scenario(items: int, *, seed: int, model: str) -> Json:
         spec["spread_ticks"] = _spread_class(rng.random())
     scenario["fill_model"] = model
     if model == "live":
-        scenario["flow"] = FLOW
+        scenario["flow"] = dict(flow)
     return scenario
 
 
@@ -340,16 +349,17 @@ def model_figures(runs: Mapping[str, Sequence[MethodRun]]) -> dict[str, Any]:
             "ratio": bootstrap(seeded[method], ratio).as_dict(),
             "difference_bps": bootstrap(seeded[method], difference).as_dict(),
         }
-        for method in ("normal", "walk")
+        for method in runs
+        if method != "market"
     }
     buckets = []
     for _, _, label in SPREAD_BUCKETS:
         row: dict[str, Any] = {"spread": label}
-        for method in METHODS:
+        for method in runs:
             mine = [as_cost(i) for i in items[method] if bucket_of(i.spread_ticks) == label]
             row[method] = weighted_bps(mine)
             row["items"] = len(mine)
-        for method in ("normal", "walk"):
+        for method in comparisons:
             chosen = [p for p, b in zip(*seeded[f"{method}_buckets"], strict=True) if b == label]
             row[f"{method}_minus_market"] = bootstrap(chosen, difference).as_dict()
         buckets.append(row)
@@ -366,7 +376,7 @@ def _per_seed_pairs(
     """Per method, the items paired with market's same item of the same seed; and the same
     pairs with their arrival spread bucket."""
     out: dict[str, Any] = {}
-    for method in ("normal", "walk"):
+    for method in (m for m in runs if m != "market"):
         pairs: list[Pair] = []
         buckets: list[str] = []
         for index, (mine, market) in enumerate(zip(runs[method], runs["market"], strict=True)):
@@ -405,14 +415,20 @@ def verdicts(models: Mapping[str, Mapping[str, Any]]) -> dict[str, bool]:
 
 
 async def main_async(
-    models: Sequence[str], seeds: Sequence[int], items: int, speed: float
+    models: Sequence[str],
+    seeds: Sequence[int],
+    items: int,
+    speed: float,
+    flow: Mapping[str, float],
 ) -> dict[str, dict[str, list[MethodRun]]]:
     runs: dict[str, dict[str, list[MethodRun]]] = {}
     for model in models:
-        runs[model] = {method: [] for method in METHODS}
+        methods = MODEL_METHODS[model]
+        pace = PAPER_SPEED if model == "paper" else speed
+        runs[model] = {method: [] for method in methods}
         for seed in seeds:
-            for method in METHODS:
-                runs[model][method].append(await one_run(model, seed, method, items, speed))
+            for method in methods:
+                runs[model][method].append(await one_run(model, seed, method, items, pace, flow))
             print(f"  {model} seed {seed} done", file=sys.stderr, flush=True)
     return runs
 
@@ -422,16 +438,18 @@ def measure(
     items: int = 50,
     speed: float = 20.0,
     models: tuple[str, ...] = MODELS,
+    flow_rate: float = FLOW["rate_per_min"],
 ) -> dict[str, Any]:
     """The figures (JSON-ready): per model, method and spread bucket, with intervals."""
     started = time.perf_counter()
-    runs = asyncio.run(main_async(models, seeds, items, speed))
+    flow = {**FLOW, "rate_per_min": flow_rate}
+    runs = asyncio.run(main_async(models, seeds, items, speed, flow))
     per_model = {model: model_figures(runs[model]) for model in models}
     return {
         "speed": speed,
         "seeds": list(seeds),
         "items_per_seed": items,
-        "flow_live": FLOW,
+        "flow_live": flow,
         "baseline": "DAY market orders over the same AlpacaBroker (live: wholesaler-improved)",
         "models": per_model,
         "verdicts": verdicts(per_model),
@@ -441,7 +459,8 @@ def measure(
 
 def report_lines(figures: dict[str, Any]) -> list[str]:
     lines = [
-        f"cost vs arrival mid (bps, notional-weighted; + = worse), sim at {figures['speed']:g}x, "
+        f"cost vs arrival mid (bps, notional-weighted; + = worse); live at {figures['speed']:g}x, "
+        f"paper at {PAPER_SPEED:g}x; "
         f"{len(figures['seeds'])} seeds x {figures['items_per_seed']} items per model and method",
     ]
     for model, found in figures["models"].items():
@@ -475,9 +494,9 @@ def _model_lines(model: str, found: Mapping[str, Any]) -> list[str]:
         f"{'spread':>10} {'items':>5} {'normal':>7} {'walk':>7} {'market':>7}  normal-market [95 %]"
     )
     for row in found["buckets"]:
-        d = row["normal_minus_market"]
+        d, walk = row["normal_minus_market"], row.get("walk", math.nan)
         lines.append(
-            f"{row['spread']:>10} {row['items']:>5} {row['normal']:>7.2f} {row['walk']:>7.2f} "
+            f"{row['spread']:>10} {row['items']:>5} {row['normal']:>7.2f} {walk:>7.2f} "
             f"{row['market']:>7.2f}  {d['value']:+.2f} [{d['low']:+.2f}, {d['high']:+.2f}]"
         )
     return lines
@@ -489,8 +508,9 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=50)
     parser.add_argument("--speed", type=float, default=20.0)
     parser.add_argument("--models", nargs="+", choices=MODELS, default=list(MODELS))
+    parser.add_argument("--flow-rate", type=float, default=FLOW["rate_per_min"])
     args = parser.parse_args()
-    figures = measure(tuple(args.seeds), args.items, args.speed, tuple(args.models))
+    figures = measure(tuple(args.seeds), args.items, args.speed, tuple(args.models), args.flow_rate)
     print("\n".join(report_lines(figures)))
     print(f"figures: {write_figures('execution_cost', figures)}")
 
