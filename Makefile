@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 RUN_EVENT ?= events/mixed-sell-and-buy.json
 RUN_EXPECT ?= SUCCESS,SUCCESS_WITH_SKIPS
-RUN_VENUE ?= live
+RUN_VENUE ?= paper
 
 .DEFAULT_GOAL := help
 

@@ -15,7 +15,14 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeInt,
+    ValidationError,
+    field_validator,
+)
 
 from plan_executor.domain.enums import Venue
 from plan_executor.domain.money import dollars
@@ -96,6 +103,9 @@ class ServiceSettings(BaseModel):
     execution_venue: Venue | None = None
     """paper or live: which execution path items take (docs/design.md 2.9); None (unset): from
     the trading mode. For rehearsing the live path against the simulator."""
+    walk_min_spread_ticks: NonNegativeInt | None = None
+    """On live, the narrowest arrival spread in ticks at which an item walks; None (unset):
+    none walks, a market order for each (docs/design.md 2.9)."""
 
     @field_validator("alpaca_secret_key")
     @classmethod
@@ -115,6 +125,7 @@ class ServiceSettings(BaseModel):
             max_equity_fraction=self.max_equity_fraction,
             rate_limit_per_minute=self.rate_limit_per_minute,
             venue=self.execution_venue,
+            walk_min_spread_ticks=self.walk_min_spread_ticks,
         )
         if self.step_wait_seconds is None and self.market_wait_seconds is None:
             return base

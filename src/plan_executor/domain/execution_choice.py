@@ -13,7 +13,11 @@ What the engine can observe decides, in this order:
    reported by globaltrading.net), so a market order costs about half the half-spread; a
    passive limit earns at most the half-spread and risks adverse selection and non-fill
    (Harris and Hasbrouck 1996). At a one-tick spread the walk's inside steps all round onto the
-   touch. Narrower than `walk_min_spread_ticks`: marketable.
+   touch. Narrower than `walk_min_spread_ticks`, or that setting unset (the default):
+   marketable. The execution-cost benchmark (bench/execution_cost.py, alpaca_sim's live fill
+   model, 400 items) found no spread at which the walk beat a price-improved market order at
+   the flow it assumes (bench/README.md (c)): the walk is opt-in, for symbols whose
+   counterparty flow makes a resting limit fill before the price runs.
 4. The time left (the plan's deadline, the market's close) against the walk's own duration
    (`PricingProfile.walk_duration`): a walk that could not finish is not started.
 
@@ -29,9 +33,13 @@ from plan_executor.domain.enums import Execution, TradingMode, Urgency, Venue
 from plan_executor.domain.pricing import tick_size
 from plan_executor.domain.quotes import Quote
 
-DEFAULT_WALK_MIN_SPREAD_TICKS = 2
-"""The narrowest arrival spread, in ticks, at which a live item walks. Conservative until the
-execution-cost benchmark (bench/execution_cost.py, live fill model) decides it."""
+DEFAULT_WALK_MIN_SPREAD_TICKS: int | None = None
+"""The narrowest arrival spread, in ticks, at which a live item walks; None: no spread is wide
+enough (the benchmark's finding, the module docstring's step 3)."""
+NO_WALK_REASON = (
+    "live: a market order, price-improved by the wholesaler, cost no more than the walk at any"
+    " spread measured (bench/execution_cost.py); WALK_MIN_SPREAD_TICKS enables the walk"
+)
 
 PAPER_REASON = "paper venue: fills only marketable orders, at the quote, no price improvement"
 URGENT_REASON = "urgent: the walk's first limit is already through the far touch"
@@ -61,12 +69,14 @@ class ChoiceInputs:
     """Until the plan's deadline or the market's close, whichever is first; None: neither."""
 
 
-def choose_execution(inputs: ChoiceInputs, *, walk_min_spread_ticks: int) -> ExecutionChoice:
+def choose_execution(inputs: ChoiceInputs, *, walk_min_spread_ticks: int | None) -> ExecutionChoice:
     """WALK or MARKETABLE for one item, with the reason (the module docstring's order)."""
     if inputs.venue is Venue.PAPER:
         return ExecutionChoice(Execution.MARKETABLE, PAPER_REASON)
     if inputs.urgency is Urgency.URGENT:
         return ExecutionChoice(Execution.WALK, URGENT_REASON)
+    if walk_min_spread_ticks is None:
+        return ExecutionChoice(Execution.MARKETABLE, NO_WALK_REASON)
     spread = f"spread {_ticks(inputs.spread_ticks)}"
     if inputs.spread_ticks < walk_min_spread_ticks:
         return ExecutionChoice(

@@ -52,10 +52,12 @@ class ExecutionSettings:
     """Paper or live: whether an item may walk at all (`domain/execution_choice.py`). None:
     from the trading mode (live keys: live; paper keys and the simulator: paper). Set it to
     rehearse the other venue's path (tests, the bench, `EXECUTION_VENUE`)."""
-    walk_min_spread_ticks: int = DEFAULT_WALK_MIN_SPREAD_TICKS
+    walk_min_spread_ticks: int | None = DEFAULT_WALK_MIN_SPREAD_TICKS
     """On live, an item whose arrival spread is narrower than this many ticks is sent as one
-    market order instead of walking. The execution-cost benchmark decides the value; 2 is the
-    conservative default until it has."""
+    market order instead of walking; None (the default): every live item is. The
+    execution-cost benchmark found no spread where the walk paid at its assumed flow
+    (bench/README.md (c)); set it (`WALK_MIN_SPREAD_TICKS`, e.g. 3) for symbols with heavy
+    counterparty flow."""
 
     # --- sizing and buying power (step 7) ---
     buy_reserve_fraction: Decimal = Decimal("0.03")
@@ -105,7 +107,10 @@ class ExecutionSettings:
         _require(self.max_spread_bps > 0, "max_spread_bps must be positive")
         _require(self.quote_batch_window >= timedelta(0), "quote_batch_window must not be negative")
         _require(self.max_repegs_per_step >= 0, "max_repegs_per_step must not be negative")
-        _require(self.walk_min_spread_ticks >= 0, "walk_min_spread_ticks must not be negative")
+        _require(
+            self.walk_min_spread_ticks is None or self.walk_min_spread_ticks >= 0,
+            "walk_min_spread_ticks must not be negative",
+        )
         _require(
             self.cancel_retry_max_wait >= self.cancel_retry_wait,
             "cancel_retry_max_wait must not be below cancel_retry_wait",

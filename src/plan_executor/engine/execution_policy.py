@@ -20,7 +20,7 @@ from plan_executor.domain.quotes import Quote
 class ExecutionPolicy:
     venue: Venue
     urgency: Urgency
-    walk_min_spread_ticks: int
+    walk_min_spread_ticks: int | None
     time_left: Callable[[], timedelta | None]
     """Until the plan's deadline or the market's close, whichever is first; None: neither."""
 

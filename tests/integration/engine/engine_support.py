@@ -66,13 +66,16 @@ class SimClockPort:
 
 
 def fast_settings(
-    *, step_wait_ms: int = 80, market_wait_ms: int = 1000, **overrides: Any
+    *, step_wait_ms: int = 80, market_wait_ms: int = 2500, **overrides: Any
 ) -> ExecutionSettings:
     """Production settings with the waits shortened (the only way tests change durations),
     on the live venue: these suites exercise the walk, the path live orders take (the paper
-    venue's path is tested in test_engine_execution_choice.py)."""
+    venue's path is tested in test_engine_execution_choice.py). A market order waits longer
+    than one market step (1 s): the sim's paper fills are partial one time in ten, and the
+    rest fills at a later step (alpaca_sim.fillmodel)."""
     base: dict[str, Any] = {
         "venue": Venue.LIVE,
+        "walk_min_spread_ticks": 2,  # opted in: these suites exercise the walk
         "profiles": with_walk_durations(
             DEFAULT_PROFILES,
             step_wait=timedelta(milliseconds=step_wait_ms),

@@ -264,6 +264,7 @@ def service_env(stack: AwsStack, sim: SimThread) -> dict[str, str]:
         # The walk, the path live orders take (simulated runs are paper by default: one market
         # order per item, docs/design.md 2.9); test_service_ledger.py runs the paper default.
         "EXECUTION_VENUE": "live",
+        "WALK_MIN_SPREAD_TICKS": "2",  # opted in: the walk
         **sim.env(),
         "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
         "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,

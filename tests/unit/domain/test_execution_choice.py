@@ -35,7 +35,11 @@ WIDE_LIVE = ChoiceInputs(
 """A live NORMAL item with a four-tick spread and time to spare: it walks."""
 
 
-def choose(inputs: ChoiceInputs, threshold: int = DEFAULT_WALK_MIN_SPREAD_TICKS) -> ExecutionChoice:
+OPTED_IN_TICKS = 2
+"""A threshold a user set (the default, None, walks nothing on live)."""
+
+
+def choose(inputs: ChoiceInputs, threshold: int | None = OPTED_IN_TICKS) -> ExecutionChoice:
     return choose_execution(inputs, walk_min_spread_ticks=threshold)
 
 
@@ -155,3 +159,12 @@ def test_the_paper_note_is_given_once_when_an_item_was_sent_marketable_on_paper(
     assert plan_note(Venue.PAPER, [None, walk]) is None
     assert plan_note(Venue.PAPER, []) is None
     assert plan_note(Venue.LIVE, [marketable]) is None
+
+
+@pytest.mark.parametrize("urgency", [Urgency.LOW, Urgency.NORMAL, Urgency.HIGH])
+def test_by_default_no_live_spread_is_wide_enough_to_walk(urgency: Urgency) -> None:
+    wide = ChoiceInputs(Venue.LIVE, urgency, Decimal(40), timedelta(seconds=70), None)
+    choice = choose(wide, threshold=DEFAULT_WALK_MIN_SPREAD_TICKS)
+    assert DEFAULT_WALK_MIN_SPREAD_TICKS is None
+    assert choice.execution is Execution.MARKETABLE
+    assert "bench/execution_cost.py" in choice.reason

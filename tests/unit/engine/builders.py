@@ -106,6 +106,7 @@ def fast_settings(
         # These suites exercise the walk, the path live orders take; the paper venue's path
         # is tested where a test sets the venue (test_execution_choice_engine.py).
         "venue": Venue.LIVE,
+        "walk_min_spread_ticks": 2,  # opted in: these suites exercise the walk
         "profiles": with_walk_durations(
             DEFAULT_PROFILES, step_wait=step_wait, market_wait=market_wait
         ),
