@@ -32,7 +32,7 @@ import statistics
 import sys
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import timedelta
 from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
@@ -64,14 +64,10 @@ from plan_executor.domain.slippage import slippage_bps
 from plan_executor.engine.config import ExecutionSettings
 from plan_executor.ports import BrokerOrder, OrderRequest
 
-MODELS = ("paper", "live")
-METHODS = ("normal", "walk", "market")
-MODEL_METHODS = {"paper": ("normal", "market"), "live": METHODS}
-"""The walk diagnostic runs on live only: on paper no passive price can fill (measured once,
-before the per-item choice: the walk cost 1.5x market there and took 8x as long)."""
-PAPER_SPEED = 1.0
-"""paper runs at the wall's pace: NORMAL sends market orders there, nothing waits long, and
-the time bound compares plans whose sim latencies (acks, fills) are then real milliseconds."""
+METHODS = ("normal", "opt-in", "walk", "market")
+"""normal: production defaults; opt-in: WALK_MIN_SPREAD_TICKS=3 (a user who opts wide spreads
+into the walk); walk: every item walks (diagnostic); market: the baseline."""
+OPT_IN_TICKS = 3
 ITEM_NOTIONAL = Decimal(2000)
 QTY_STEP = Decimal("0.000000001")
 FILLED_TARGET = 0.99
@@ -93,6 +89,30 @@ SPREAD_CLASSES = (
 time (alpaca_sim.market gives the sources of its default large caps' distributions), then
 names quoted wider more often. The mix decides the overall figure only; the per-spread rows
 are what carries over to a portfolio with another mix."""
+BUSY_FLOW_RATE = 200.0
+"""The flow of live-busy: ten times FLOW, for names traded far more than FLOW assumes."""
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A market to measure on: alpaca_sim's fill model, its flow, the sim's pace, the methods."""
+
+    fill_model: str
+    flow_rate: float
+    speed: float | None
+    """None: the run's --speed (the walk's waits compressed). paper runs at the wall's pace:
+    NORMAL sends market orders there, nothing waits long, and the time bound then compares
+    plans whose sim latencies (acks, fills) are real milliseconds."""
+    methods: tuple[str, ...]
+
+
+VARIANTS = {
+    "paper": Variant("paper", 0.0, 1.0, ("normal", "market")),
+    "live": Variant("live", FLOW["rate_per_min"], None, METHODS),
+    "live-busy": Variant("live", BUSY_FLOW_RATE, None, METHODS),
+}
+"""The walk diagnostics run on live only: on paper no passive price fills (measured before the
+per-item choice: the walk cost 1.5x market there and took 8x as long)."""
 SPREAD_BUCKETS = ((1, 1, "1 tick"), (2, 2, "2 ticks"), (3, 4, "3-4 ticks"), (5, 10**9, "5+ ticks"))
 POLL_S = 0.005
 
@@ -122,21 +142,19 @@ class MethodRun:
     requests: int
 
 
-async def one_run(
-    model: str, seed: int, method: str, items: int, speed: float, flow: Mapping[str, float]
-) -> MethodRun:
-    scenario = cost_scenario(items, seed=seed, model=model, flow=flow)
+async def one_run(variant: Variant, seed: int, method: str, items: int, speed: float) -> MethodRun:
+    scenario = cost_scenario(items, seed=seed, variant=variant)
     plan = plan_items(symbol_names(items), notional=ITEM_NOTIONAL, rng=random.Random(seed))
     async with sim_process(scenario, seed=seed, speed=speed) as sim:
         detail = plan_detail(
             plan,
             sim.clock.now() - timedelta(seconds=1),
             urgency="NORMAL",
-            plan_id=f"cost-{model}-{seed}-{method}",
+            plan_id=f"cost-{variant.fill_model}-{seed}-{method}",
         )
         if method == "market":
             return await market_orders(sim, detail, speed)
-        run = await run_engine(sim, detail, engine_settings(model, method, speed))
+        run = await run_engine(sim, detail, engine_settings(variant, method, speed))
         return MethodRun(
             [item_cost(order) for order in run.outcome.result.orders],
             run.wall_s * speed,
@@ -144,16 +162,16 @@ async def one_run(
         )
 
 
-def cost_scenario(items: int, *, seed: int, model: str, flow: Mapping[str, float] = FLOW) -> Json:
+def cost_scenario(items: int, *, seed: int, variant: Variant) -> Json:
     """The rig's generated market with spreads in ticks, the model's fills and its flow."""
     scenario = generated_scenario(items, seed=seed)
     rng = random.Random(seed * 7919)
     for spec in scenario["symbols"].values():
         spec.pop("spread_bps", None)
         spec["spread_ticks"] = _spread_class(rng.random())
-    scenario["fill_model"] = model
-    if model == "live":
-        scenario["flow"] = dict(flow)
+    scenario["fill_model"] = variant.fill_model
+    if variant.flow_rate:
+        scenario["flow"] = {**FLOW, "rate_per_min": variant.flow_rate}
     return scenario
 
 
@@ -165,12 +183,13 @@ def _spread_class(draw: float) -> dict[str, float]:
     return SPREAD_CLASSES[-1][1]
 
 
-def engine_settings(model: str, method: str, speed: float) -> ExecutionSettings:
+def engine_settings(variant: Variant, method: str, speed: float) -> ExecutionSettings:
     """Production NORMAL settings, durations compressed by `speed`, the venue the model's;
-    `walk` makes every item walk (no spread is too narrow)."""
+    `opt-in` walks spreads of OPT_IN_TICKS or more, `walk` every item."""
     base = compressed_settings(speed)
-    venue = Venue.LIVE if model == "live" or method == "walk" else Venue.PAPER
-    threshold = 0 if method == "walk" else base.walk_min_spread_ticks
+    live = variant.fill_model == "live"
+    venue = Venue.LIVE if live or method == "walk" else Venue.PAPER
+    threshold = {"opt-in": OPT_IN_TICKS, "walk": 0}.get(method, base.walk_min_spread_ticks)
     return replace(base, venue=venue, walk_min_spread_ticks=threshold)
 
 
@@ -415,21 +434,17 @@ def verdicts(models: Mapping[str, Mapping[str, Any]]) -> dict[str, bool]:
 
 
 async def main_async(
-    models: Sequence[str],
-    seeds: Sequence[int],
-    items: int,
-    speed: float,
-    flow: Mapping[str, float],
+    variants: Sequence[str], seeds: Sequence[int], items: int, speed: float
 ) -> dict[str, dict[str, list[MethodRun]]]:
     runs: dict[str, dict[str, list[MethodRun]]] = {}
-    for model in models:
-        methods = MODEL_METHODS[model]
-        pace = PAPER_SPEED if model == "paper" else speed
-        runs[model] = {method: [] for method in methods}
+    for name in variants:
+        variant = VARIANTS[name]
+        pace = variant.speed or speed
+        runs[name] = {method: [] for method in variant.methods}
         for seed in seeds:
-            for method in methods:
-                runs[model][method].append(await one_run(model, seed, method, items, pace, flow))
-            print(f"  {model} seed {seed} done", file=sys.stderr, flush=True)
+            for method in variant.methods:
+                runs[name][method].append(await one_run(variant, seed, method, items, pace))
+            print(f"  {name} seed {seed} done", file=sys.stderr, flush=True)
     return runs
 
 
@@ -437,22 +452,21 @@ def measure(
     seeds: tuple[int, ...] = tuple(range(1, 9)),
     items: int = 50,
     speed: float = 20.0,
-    models: tuple[str, ...] = MODELS,
-    flow_rate: float = FLOW["rate_per_min"],
+    variants: tuple[str, ...] = tuple(VARIANTS),
 ) -> dict[str, Any]:
-    """The figures (JSON-ready): per model, method and spread bucket, with intervals."""
+    """The figures (JSON-ready): per variant, method and spread bucket, with intervals."""
     started = time.perf_counter()
-    flow = {**FLOW, "rate_per_min": flow_rate}
-    runs = asyncio.run(main_async(models, seeds, items, speed, flow))
-    per_model = {model: model_figures(runs[model]) for model in models}
+    runs = asyncio.run(main_async(variants, seeds, items, speed))
+    per_variant = {name: model_figures(runs[name]) for name in variants}
     return {
         "speed": speed,
         "seeds": list(seeds),
         "items_per_seed": items,
-        "flow_live": flow,
+        "flow": FLOW,
+        "variants": {name: asdict(VARIANTS[name]) for name in variants},
         "baseline": "DAY market orders over the same AlpacaBroker (live: wholesaler-improved)",
-        "models": per_model,
-        "verdicts": verdicts(per_model),
+        "models": per_variant,
+        "verdicts": verdicts(per_variant),
         "bench_seconds": round(time.perf_counter() - started, 1),
     }
 
@@ -460,7 +474,7 @@ def measure(
 def report_lines(figures: dict[str, Any]) -> list[str]:
     lines = [
         f"cost vs arrival mid (bps, notional-weighted; + = worse); live at {figures['speed']:g}x, "
-        f"paper at {PAPER_SPEED:g}x; "
+        "paper at 1x; "
         f"{len(figures['seeds'])} seeds x {figures['items_per_seed']} items per model and method",
     ]
     for model, found in figures["models"].items():
@@ -490,16 +504,23 @@ def _model_lines(model: str, found: Mapping[str, Any]) -> list[str]:
             f"{method} / market: {r['value']:.2f} [{r['low']:.2f}, {r['high']:.2f}]; "
             f"{method} - market: {d['value']:+.2f} bps [{d['low']:+.2f}, {d['high']:+.2f}]"
         )
+    methods = list(found["methods"])
+    measured = [m for m in methods if m != "market"]
     lines.append(
-        f"{'spread':>10} {'items':>5} {'normal':>7} {'walk':>7} {'market':>7}  normal-market [95 %]"
+        f"{'spread':>10} {'items':>5} "
+        + " ".join(f"{m:>7}" for m in methods)
+        + "  "
+        + "  ".join(f"{m}-market [95 %]" for m in measured)
     )
     for row in found["buckets"]:
-        d, walk = row["normal_minus_market"], row.get("walk", math.nan)
-        lines.append(
-            f"{row['spread']:>10} {row['items']:>5} {row['normal']:>7.2f} {walk:>7.2f} "
-            f"{row['market']:>7.2f}  {d['value']:+.2f} [{d['low']:+.2f}, {d['high']:+.2f}]"
-        )
+        costs = " ".join(f"{row.get(m, math.nan):>7.2f}" for m in methods)
+        gaps = "  ".join(_interval(row[f"{m}_minus_market"]) for m in measured)
+        lines.append(f"{row['spread']:>10} {row['items']:>5} {costs}  {gaps}")
     return lines
+
+
+def _interval(found: Mapping[str, float]) -> str:
+    return f"{found['value']:+.2f} [{found['low']:+.2f}, {found['high']:+.2f}]"
 
 
 def main() -> None:
@@ -507,10 +528,9 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=list(range(1, 9)))
     parser.add_argument("--items", type=int, default=50)
     parser.add_argument("--speed", type=float, default=20.0)
-    parser.add_argument("--models", nargs="+", choices=MODELS, default=list(MODELS))
-    parser.add_argument("--flow-rate", type=float, default=FLOW["rate_per_min"])
+    parser.add_argument("--variants", nargs="+", choices=VARIANTS, default=list(VARIANTS))
     args = parser.parse_args()
-    figures = measure(tuple(args.seeds), args.items, args.speed, tuple(args.models), args.flow_rate)
+    figures = measure(tuple(args.seeds), args.items, args.speed, tuple(args.variants))
     print("\n".join(report_lines(figures)))
     print(f"figures: {write_figures('execution_cost', figures)}")
 
