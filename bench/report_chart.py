@@ -129,9 +129,9 @@ def _execution_cost(axes: Axes, figures: dict[str, Any]) -> None:
                 low, high = cost - gap["value"] + gap["low"], cost - gap["value"] + gap["high"]
                 axes.plot([x + offset] * 2, [low, high], color="black", linewidth=1)
             ticks.append(x + offset)
-            labels.append(f"{method}\n{variant}")
+            labels.append(f"{method} ({variant})")
         x += len(methods) + 1
-    axes.set_xticks(ticks, labels, fontsize=7)
+    axes.set_xticks(ticks, labels, fontsize=7, rotation=40, ha="right")
     axes.axhline(0, color="black", linewidth=0.5)
     axes.set_ylabel("cost vs arrival mid, bps (+ = worse)")
     live = figures["models"].get("live", {}).get("vs_market", {}).get("normal", {}).get("ratio")
