@@ -5,6 +5,7 @@ matplotlib's object API on the Agg canvas (no pyplot, no display, no global stat
 
 from __future__ import annotations
 
+import math
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -15,7 +16,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 TARGET_STYLE: dict[str, Any] = {"color": "tab:red", "linestyle": "--", "linewidth": 1}
-BLUE, ORANGE, GREY = "tab:blue", "tab:orange", "tab:gray"
+BLUE, ORANGE, GREY, GREEN = "tab:blue", "tab:orange", "tab:gray", "tab:green"
 
 
 def draw_chart(report: dict[str, Any], path: Path) -> None:
@@ -113,24 +114,33 @@ def _broker_requests(axes: Axes, figures: dict[str, Any]) -> None:
 
 
 def _execution_cost(axes: Axes, figures: dict[str, Any]) -> None:
-    methods = ("normal", "market")
-    overall = figures["overall"]
-    bars = axes.bar(
-        [m.upper() if m == "normal" else m for m in methods],
-        [overall[m]["cost_bps"] for m in methods], color=[BLUE, ORANGE], width=0.5,
-    )  # fmt: skip
-    labels = [f"{overall[m]['cost_bps']:.2f} bps\n{overall[m]['filled_fraction']:.2%} filled"
-              for m in methods]  # fmt: skip
-    axes.bar_label(bars, labels=labels, fontsize=8, label_type="center", color="white")
-    for index, method in enumerate(methods):
-        seeds = [r["cost_bps"] for r in figures["rows"] if r["method"] == method]
-        axes.scatter([index] * len(seeds), seeds, color="black", s=10, zorder=3)
+    """Per variant and method, the notional-weighted cost with its 95 % interval where it is a
+    comparison with market (the interval of the difference, drawn around the method's cost)."""
+    colours = {"normal": BLUE, "opt-in": GREEN, "walk": GREY, "market": ORANGE}
+    x, ticks, labels = 0.0, [], []
+    for variant, found in figures["models"].items():
+        methods = list(found["methods"])
+        for offset, method in enumerate(methods):
+            cost = found["methods"][method]["cost_bps"]
+            axes.bar(x + offset, cost, color=colours.get(method, GREY), width=0.8)
+            axes.text(x + offset, cost, f"{cost:.2f}", ha="center", va="bottom", fontsize=7)
+            gap = found["vs_market"].get(method, {}).get("difference_bps")
+            if gap is not None and gap["low"] is not None and not math.isnan(gap["low"]):
+                low, high = cost - gap["value"] + gap["low"], cost - gap["value"] + gap["high"]
+                axes.plot([x + offset] * 2, [low, high], color="black", linewidth=1)
+            ticks.append(x + offset)
+            labels.append(f"{method} ({variant})")
+        x += len(methods) + 1
+    axes.set_xticks(ticks, labels, fontsize=7, rotation=40, ha="right")
     axes.axhline(0, color="black", linewidth=0.5)
-    axes.set_ylabel("cost vs arrival mid, bps (dots: seeds; + = worse)")
-    ratio = figures.get("normal_over_market")
-    axes.set_xlabel("NORMAL / market = " + ("n/a" if ratio is None else f"{ratio:.2f}")
-                    + " (target <= 0.5, >= 99 % filled)")  # fmt: skip
-    axes.margins(y=0.25)
+    axes.set_ylabel("cost vs arrival mid, bps (+ = worse)")
+    live = figures["models"].get("live", {}).get("vs_market", {}).get("normal", {}).get("ratio")
+    ratio = "n/a" if not live else f"{live['value']:.2f} [{live['low']:.2f}, {live['high']:.2f}]"
+    axes.set_xlabel(
+        f"live NORMAL / market = {ratio} (target <= 0.7); bars: 95 % of the gap to market",
+        fontsize=8,
+    )
+    axes.margins(y=0.2)
 
 
 def _peak_memory(axes: Axes, figures: dict[str, Any]) -> None:
