@@ -165,6 +165,7 @@ async def one_run(variant: Variant, seed: int, method: str, items: int, speed: f
 def cost_scenario(items: int, *, seed: int, variant: Variant) -> Json:
     """The rig's generated market with spreads in ticks, the model's fills and its flow."""
     scenario = generated_scenario(items, seed=seed)
+    del scenario["latency"]  # the sim's own drawn acknowledgement and execution delays
     rng = random.Random(seed * 7919)
     for spec in scenario["symbols"].values():
         spec.pop("spread_bps", None)
