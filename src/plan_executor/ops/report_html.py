@@ -154,11 +154,14 @@ def _item_sections(charts: Sequence[ItemChart], axis: TimeAxis) -> list[str]:
 def _caption(chart: ItemChart) -> str:
     order = chart.order
     slippage = "-" if order.slippage_bps is None else f"{order.slippage_bps:+.2f} bps"
-    return (
+    caption = (
         f"{order.symbol} {chart.side.value}: {order.status.value}, filled"
         f" {_filled(order.filled_notional, order.planned_notional)}, slippage {slippage},"
         f" {len(chart.children)} child orders, {order.repegs} re-pegs"
     )
+    if order.execution is None:
+        return caption
+    return f"{caption}; {order.execution.value}: {order.execution_reason}"
 
 
 def write_report(record: LedgerRecord, path: Path) -> Path:

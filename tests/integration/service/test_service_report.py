@@ -107,6 +107,9 @@ def test_the_report_shows_the_run_summary_and_one_chart_per_traded_item(
     traded = [order.symbol for order in result.orders if order.child_orders]
     assert len(traded) >= 6
     assert _CHART.findall(page) == traded
+    for order in result.orders:
+        if order.execution is not None:  # how each item was worked (docs/design.md 2.9)
+            assert f"{order.execution.value}: {escape(order.execution_reason or '')}" in page
     summary = dict(_SUMMARY_CELL.findall(page))
     assert summary["status"] == result.status.value
     assert summary["shortfall"] == f"{result.summary.implementation_shortfall_bps:+.2f} bps"
