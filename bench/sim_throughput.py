@@ -163,7 +163,7 @@ async def run(seconds: float, workers: int) -> list[Row]:
             plan: list[tuple[str, Request]] = [
                 ("GET /v2/clock", get_clock),
                 ("latest quotes, 3 symbols", get_quotes),
-                ("submit marketable (fills at once)", lambda s, n: post_order(s, marketable(n))),
+                ("submit marketable (fills later)", lambda s, n: post_order(s, marketable(n))),
                 ("submit resting limit (book grows)", lambda s, n: post_order(s, resting_limit(n))),
             ]
             rows = [
