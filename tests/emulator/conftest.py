@@ -14,7 +14,7 @@ import aiohttp
 import pytest
 from alpaca.data.historical import StockHistoricalDataClient
 from alpaca.trading.client import TradingClient
-from emu_clock import SETTLE_SECONDS
+from tests.support.sim_clock import SETTLE_SECONDS
 
 from alpaca_sim.server import SimServer
 

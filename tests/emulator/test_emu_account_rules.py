@@ -18,7 +18,7 @@ from alpaca.data.requests import StockLatestQuoteRequest
 from alpaca.trading.client import TradingClient
 from alpaca.trading.enums import OrderSide, TimeInForce
 from alpaca.trading.requests import LimitOrderRequest, MarketOrderRequest
-from emu_clock import settle_server
+from tests.support.sim_clock import settle_server
 
 from alpaca_sim import scenario_from_dict
 from alpaca_sim.server import SimServer

@@ -22,8 +22,8 @@ from alpaca.trading.client import TradingClient
 from alpaca.trading.enums import OrderSide, OrderStatus, TimeInForce
 from alpaca.trading.models import Order
 from alpaca.trading.requests import LimitOrderRequest, MarketOrderRequest
-from emu_clock import SETTLE_SECONDS
 from emu_stream_clients import StreamRecorder
+from tests.support.sim_clock import SETTLE_SECONDS
 
 from alpaca_sim import Venue, default_scenario, scenario_from_dict
 from alpaca_sim.server import SimServer

@@ -14,7 +14,7 @@ from alpaca.common.exceptions import APIError
 from alpaca.trading.client import TradingClient
 from alpaca.trading.enums import OrderSide, OrderStatus, TimeInForce
 from alpaca.trading.requests import LimitOrderRequest, MarketOrderRequest
-from emu_clock import settle_server, step_server
+from tests.support.sim_clock import settle_server, step_server
 
 from alpaca_sim.refusals import RefusalWording
 from alpaca_sim.scenario import default_scenario

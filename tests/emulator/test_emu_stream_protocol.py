@@ -7,8 +7,8 @@ import json
 
 import aiohttp
 import pytest
-from emu_clock import settle_server as settle
 from emu_stream_clients import WAIT_SECONDS, authenticate, listen, receive
+from tests.support.sim_clock import settle_server as settle
 
 from alpaca_sim.server import SimServer
 

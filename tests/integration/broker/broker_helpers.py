@@ -6,7 +6,8 @@ import asyncio
 from dataclasses import replace
 from decimal import Decimal
 
-from alpaca_sim import default_scenario
+from tests.support.sim_clock import settle_server
+
 from alpaca_sim.server import SimServer
 from plan_executor.adapters.alpaca_config import AlpacaConfig, Secret
 from plan_executor.domain.enums import OrderType, Side
@@ -21,16 +22,8 @@ HEALTHY_CALL_BOUND_S = 10.0
 so a loaded machine cannot turn a healthy call into a timeout (tests of timeouts set their own)."""
 
 
-SETTLE_S = default_scenario().latency.longest.total_seconds()
-"""The sim's longest acknowledgement plus execution delay (sim seconds)."""
-
-
-def settle(sim: SimServer) -> None:
-    """Move the sim's manual clock past the venue's drawn delays, so what was sent has been
-    acknowledged, and executed or canceled as far as the market allows (as Alpaca does some
-    milliseconds after answering; its submit answer never shows a fill)."""
-    sim.venue.clock.advance(SETTLE_S)
-    sim.venue.tick()
+settle = settle_server
+"""Move a manual-clock sim past the venue's drawn delays (tests/support/sim_clock.py)."""
 
 
 class CountingLimiter:

@@ -16,8 +16,8 @@ from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import pytest
+from tests.support.sim_clock import SETTLE_SECONDS
 
-from alpaca_sim import default_scenario
 from alpaca_sim.server import SimServer
 from plan_executor.adapters.alpaca_broker import AlpacaBroker
 from plan_executor.adapters.alpaca_config import AlpacaConfig, Secret
@@ -26,7 +26,6 @@ from plan_executor.domain.money import Shares
 from plan_executor.ports import OrderRequest
 
 ROUNDS = 8
-SETTLE_S = default_scenario().latency.longest.total_seconds()
 WAIT_S = 30.0
 """Hang guard on each step (each takes milliseconds); a stream that does not stop never returns
 from leaving it."""
@@ -71,7 +70,7 @@ async def test_leaving_the_stream_as_a_message_arrives_stops_it(
                 f"x{round_number}-MSFT-b-1", "MSFT", Side.BUY, OrderType.MARKET, Shares(Decimal(1))
             )
             await broker.submit(order)
-            sim.venue.clock.advance(SETTLE_S)  # the ack and the fill, in one tick
+            sim.venue.clock.advance(SETTLE_SECONDS)  # the ack and the fill, in one tick
             sim.venue.tick()
             await anext(feed)
             await asyncio.sleep(0)  # the next message's read completes in this turn

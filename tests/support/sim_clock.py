@@ -1,5 +1,5 @@
-"""Moving a SimServer's manual clock from a test, for servers the `settle` fixture (bound to the
-`sim` fixture, through the control API) does not reach."""
+"""Moving a SimServer's manual clock from a test: past the venue's drawn delays, or on by market
+steps (the emulator's `settle` fixture does the first through the control API)."""
 
 from __future__ import annotations
 
