@@ -363,14 +363,14 @@ def model_figures(runs: Mapping[str, Sequence[MethodRun]]) -> dict[str, Any]:
         ]
         for method in runs
     }
-    seeded = _per_seed_pairs(runs, ticks)
+    paired = {method: _paired_with_market(runs, method, ticks) for method in runs}
+    del paired["market"]
     comparisons = {
         method: {
-            "ratio": bootstrap(seeded[method], ratio).as_dict(),
-            "difference_bps": bootstrap(seeded[method], difference).as_dict(),
+            "ratio": bootstrap([pair for pair, _ in found], ratio).as_dict(),
+            "difference_bps": bootstrap([pair for pair, _ in found], difference).as_dict(),
         }
-        for method in runs
-        if method != "market"
+        for method, found in paired.items()
     }
     buckets = []
     for _, _, label in SPREAD_BUCKETS:
@@ -379,8 +379,8 @@ def model_figures(runs: Mapping[str, Sequence[MethodRun]]) -> dict[str, Any]:
             mine = [as_cost(i) for i in items[method] if bucket_of(i.spread_ticks) == label]
             row[method] = weighted_bps(mine)
             row["items"] = len(mine)
-        for method in comparisons:
-            chosen = [p for p, b in zip(*seeded[f"{method}_buckets"], strict=True) if b == label]
+        for method, found in paired.items():
+            chosen = [pair for pair, bucket in found if bucket == label]
             row[f"{method}_minus_market"] = bootstrap(chosen, difference).as_dict()
         buckets.append(row)
     return {
@@ -390,24 +390,19 @@ def model_figures(runs: Mapping[str, Sequence[MethodRun]]) -> dict[str, Any]:
     }
 
 
-def _per_seed_pairs(
-    runs: Mapping[str, Sequence[MethodRun]], ticks: Mapping[tuple[int, str], int]
-) -> dict[str, Any]:
-    """Per method, the items paired with market's same item of the same seed; and the same
-    pairs with their arrival spread bucket."""
-    out: dict[str, Any] = {}
-    for method in (m for m in runs if m != "market"):
-        pairs: list[Pair] = []
-        buckets: list[str] = []
-        for index, (mine, market) in enumerate(zip(runs[method], runs["market"], strict=True)):
-            by_symbol = {item.symbol: item for item in market.items}
-            for item in mine.items:
-                if item.symbol in by_symbol:
-                    pairs.append(Pair(as_cost(item), as_cost(by_symbol[item.symbol])))
-                    buckets.append(bucket_of(ticks.get((index, item.symbol), 1)))
-        out[method] = pairs
-        out[f"{method}_buckets"] = (pairs, buckets)
-    return out
+def _paired_with_market(
+    runs: Mapping[str, Sequence[MethodRun]], method: str, ticks: Mapping[tuple[int, str], int]
+) -> list[tuple[Pair, str]]:
+    """`method`'s items, each paired with market's same item of the same seed, with the arrival
+    spread bucket of the item."""
+    found: list[tuple[Pair, str]] = []
+    for index, (mine, market) in enumerate(zip(runs[method], runs["market"], strict=True)):
+        by_symbol = {item.symbol: item for item in market.items}
+        for item in mine.items:
+            if item.symbol in by_symbol:
+                pair = Pair(as_cost(item), as_cost(by_symbol[item.symbol]))
+                found.append((pair, bucket_of(ticks.get((index, item.symbol), 1))))
+    return found
 
 
 def verdicts(models: Mapping[str, Mapping[str, Any]]) -> dict[str, bool]:
